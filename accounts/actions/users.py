@@ -1,0 +1,210 @@
+"""Citizen accounts: registration, login, password reset, profile, devices, export and erasure."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.actions.otp import otp_verify
+from accounts.errors import InvalidCredentials, InvalidOtp
+from accounts.models import Device, OtpChallenge, OtpPurpose, User
+from accounts.national_id import national_id_errors
+from config.errors import DomainError
+from notifications.actions import sms_erase_phone
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def tokens_issue(*, user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise DomainError(
+            exc.messages[0], code="invalid", fields={"password": list(exc.messages)}
+        ) from None
+
+
+def user_register(*, phone: str, otp: str, password: str, full_name: str) -> User:
+    user = User(phone=phone, full_name=full_name.strip())
+    _check_password(password, user)
+    otp_verify(phone=phone, purpose=OtpPurpose.REGISTER, code=otp)
+    user.set_password(password)
+    user.full_clean(exclude=["password"], validate_unique=False)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Registered by a concurrent request a moment ago.
+        raise InvalidOtp() from None
+    return user
+
+
+def user_authenticate_password(*, phone: str, password: str) -> User:
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:
+        # Same work as a real check, so timing does not reveal unknown numbers.
+        User().set_password(password)
+        raise InvalidCredentials()
+    if not user.check_password(password):
+        raise InvalidCredentials()
+    return user
+
+
+def user_login_otp(*, phone: str, otp: str) -> User:
+    otp_verify(phone=phone, purpose=OtpPurpose.LOGIN, code=otp)
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    if user is None:  # deactivated between the request and the check
+        raise InvalidOtp()
+    return user
+
+
+def _blacklist_all(user: User) -> None:
+    for token in OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False):
+        BlacklistedToken.objects.get_or_create(token=token)
+
+
+def user_reset_password(*, phone: str, otp: str, password: str) -> User:
+    user = User.objects.filter(phone=phone, is_active=True).first()
+    _check_password(password, user or User(phone=phone))
+    otp_verify(phone=phone, purpose=OtpPurpose.RESET_PASSWORD, code=otp)
+    if user is None:
+        raise InvalidOtp()
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        # Whoever held the old password is logged out everywhere.
+        _blacklist_all(user)
+    return user
+
+
+def user_change_phone(*, user: User, new_phone: str, otp: str) -> User:
+    otp_verify(phone=new_phone, purpose=OtpPurpose.CHANGE_PHONE, code=otp)
+    try:
+        with transaction.atomic():
+            user.phone = new_phone
+            user.save(update_fields=["phone"])
+    except IntegrityError:
+        raise InvalidOtp() from None
+    return user
+
+
+PROFILE_FIELDS = (
+    "full_name",
+    "date_of_birth",
+    "gender",
+    "national_id",
+    "email",
+    "language",
+    "ward",
+)
+
+
+def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
+    changed = {k: v for k, v in data.items() if k in PROFILE_FIELDS}
+    national_id = changed.get("national_id", user.national_id) or None
+    date_of_birth: date | None = changed.get("date_of_birth", user.date_of_birth)
+    gender = changed.get("gender", user.gender)
+    if national_id:
+        errors = national_id_errors(national_id, date_of_birth=date_of_birth, gender=gender)
+        if errors:
+            raise DomainError(errors[0], fields={"national_id": errors})
+        if User.objects.filter(national_id=national_id).exclude(pk=user.pk).exists():
+            message = _("This citizen ID number is already used by another account.")
+            raise DomainError(message, fields={"national_id": [message]})
+    if "national_id" in changed:
+        changed["national_id"] = national_id
+    for key, value in changed.items():
+        setattr(user, key, value)
+    try:
+        with transaction.atomic():
+            user.save(update_fields=list(changed) or None)
+    except IntegrityError:
+        message = _("This citizen ID number is already used by another account.")
+        raise DomainError(message, fields={"national_id": [message]}) from None
+    return user
+
+
+def token_logout(*, user: User, refresh: str) -> None:
+    try:
+        token = RefreshToken(refresh)
+    except TokenError:
+        message = _("The refresh token is invalid or expired.")
+        raise DomainError(message, code="token_not_valid", fields={"refresh": [message]}) from None
+    if str(token.get("user_id")) != str(user.pk):
+        message = _("The refresh token is invalid or expired.")
+        raise DomainError(message, code="token_not_valid", fields={"refresh": [message]})
+    with contextlib.suppress(TokenError):  # already blacklisted: logging out twice is fine
+        token.blacklist()
+
+
+def user_erase(*, user: User, password: str) -> None:
+    """Erase or de-identify everything personal. Kept, de-identified: the access log (the state
+    must be able to answer who read what) and message records (without number or text)."""
+    if not user.check_password(password):
+        message = _("The password is wrong.")
+        raise DomainError(message, code="invalid_password", fields={"password": [message]})
+    with transaction.atomic():
+        old_phone = user.phone
+        _blacklist_all(user)
+        Device.objects.filter(user=user).delete()
+        OtpChallenge.objects.filter(phone=old_phone).delete()
+        sms_erase_phone(phone=old_phone)
+        user.phone = f"erased-{user.pk}"
+        user.full_name = ""
+        user.date_of_birth = None
+        user.gender = ""
+        user.national_id = None
+        user.email = ""
+        user.ward = None
+        user.is_active = False
+        user.erased_at = timezone.now()
+        user.set_unusable_password()
+        user.save()
+
+
+def device_register(
+    *, user: User, platform: str, token: str, app_version: str = ""
+) -> tuple[Device, bool]:
+    """Register a push token, or move it to this user. Returns (device, created)."""
+    with transaction.atomic():
+        device = Device.objects.select_for_update().filter(token=token).first()
+        if device is None:
+            device = Device(user=user, platform=platform, token=token, app_version=app_version)
+            device.full_clean()
+            device.save()
+            return device, True
+        device.user = user
+        device.platform = platform
+        device.app_version = app_version
+        device.is_active = True
+        device.save(update_fields=["user", "platform", "app_version", "is_active", "updated_at"])
+        return device, False
+
+
+def device_delete(*, user: User, device_id: int) -> None:
+    deleted, _rows = Device.objects.filter(user=user, pk=device_id).delete()
+    if not deleted:
+        from django.http import Http404
+
+        raise Http404

@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from accounts.events import record_data_access
+from accounts.models import AccessChannel, DataAccessLog, Device, OfficialProfile, User
+from accounts.national_id import mask_national_id
+from accounts.selectors import citizens_visible_to
+from notifications.phone_display import mask_phone
+
+
+class OfficialProfileInline(admin.StackedInline):
+    model = OfficialProfile
+    can_delete = False
+    filter_horizontal = ["units"]
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-date_joined"]
+    list_display = [
+        "id",
+        "full_name",
+        "masked_phone",
+        "ward",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    ]
+    list_filter = ["is_staff", "is_active", "groups"]
+    search_fields = ["full_name", "phone"]
+    list_select_related = ["ward"]
+    readonly_fields = [
+        "masked_phone",
+        "masked_national_id",
+        "date_joined",
+        "last_login",
+        "erased_at",
+    ]
+    add_fieldsets = (
+        (None, {"classes": ["wide"], "fields": ["phone", "full_name", "password1", "password2"]}),
+    )
+    inlines = [OfficialProfileInline]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        personal = ["full_name", "date_of_birth", "gender", "email", "language", "ward"]
+        ids = (
+            ["phone", "national_id"]
+            if self._sees_full(request)
+            else ["masked_phone", "masked_national_id"]
+        )
+        fieldsets = [
+            (_("Citizen"), {"fields": ids + personal}),
+            (_("Account"), {"fields": ["is_active", "date_joined", "last_login", "erased_at"]}),
+        ]
+        if request.user.is_superuser:
+            fieldsets.append(
+                (
+                    _("Permissions"),
+                    {
+                        "fields": [
+                            "password",
+                            "is_staff",
+                            "is_superuser",
+                            "groups",
+                            "user_permissions",
+                        ]
+                    },
+                )
+            )
+        return fieldsets
+
+    def get_inlines(self, request, obj):
+        return [OfficialProfileInline] if request.user.is_superuser and obj is not None else []
+
+    @staticmethod
+    def _sees_full(request: HttpRequest) -> bool:
+        return request.user.has_perm("accounts.view_full_national_id")
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(pk__in=citizens_visible_to(official=request.user).values("pk"))
+
+    @admin.display(description=_("phone number"))
+    def masked_phone(self, obj: User) -> str:
+        return mask_phone(obj.phone)
+
+    @admin.display(description=_("citizen ID number"))
+    def masked_national_id(self, obj: User) -> str:
+        return mask_national_id(obj.national_id)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            subject = self.get_object(request, object_id)
+            if subject is not None:
+                record_data_access(
+                    official=request.user,
+                    subject=subject,
+                    resource="profile",
+                    object_id=subject.pk,
+                    purpose=str(_("Viewed in the administration site")),
+                    channel=AccessChannel.ADMIN,
+                )
+        return response
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["id", "user", "platform", "app_version", "is_active", "updated_at"]
+    list_filter = ["platform", "is_active"]
+    raw_id_fields = ["user"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+
+@admin.register(DataAccessLog)
+class DataAccessLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "official", "subject", "resource", "purpose", "channel"]
+    list_filter = ["channel", "resource"]
+    date_hierarchy = "created_at"
+    list_select_related = ["official", "subject"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,48 @@
+"""Officials' roles as Django groups, with the permissions each role grants."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+from accounts.models import Role
+
+# Group names are what administrators see in the admin.
+ROLE_GROUPS: dict[str, str] = {
+    Role.RECEPTION: "Cán bộ tiếp nhận",
+    Role.PROCESSING: "Cán bộ xử lý",
+    Role.APPROVAL: "Lãnh đạo phê duyệt",
+    Role.BROADCASTING: "Cán bộ phát thông báo",
+    Role.PROVINCE_ADMIN: "Quản trị cấp tỉnh",
+}
+
+_DESK = ["accounts.view_user", "digital_address.view_ward", "digital_address.view_province"]
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.RECEPTION: _DESK,
+    Role.PROCESSING: _DESK,
+    Role.APPROVAL: _DESK,
+    Role.BROADCASTING: _DESK,
+    Role.PROVINCE_ADMIN: [
+        *_DESK,
+        "accounts.view_full_national_id",
+        "accounts.view_officialprofile",
+        "accounts.view_dataaccesslog",
+        "digital_address.change_ward",
+        "notifications.view_smsmessage",
+    ],
+}
+
+
+def roles_ensure() -> dict[str, Group]:
+    """Create or refresh the role groups and their permissions (idempotent)."""
+    groups = {}
+    for role, name in ROLE_GROUPS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        perms = []
+        for dotted in ROLE_PERMISSIONS[role]:
+            app_label, codename = dotted.split(".")
+            perms.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(perms)
+        groups[role] = group
+    return groups

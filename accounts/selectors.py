@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from accounts.models import DataAccessLog, Device, OtpChallenge, Role, User
+from digital_address.models import Ward
+
+
+def official_ward_codes(*, user: User) -> frozenset[int] | None:
+    """The ward codes an official acts on; None means every unit (superuser). Empty for others."""
+    if user.is_superuser:
+        return None
+    profile = getattr(user, "official", None)
+    if not user.is_staff or profile is None:
+        return frozenset()
+    codes = set(profile.units.values_list("code", flat=True))
+    if profile.province_id and user.groups.filter(name__in=_province_admin_groups()).exists():
+        codes |= set(
+            Ward.objects.filter(province_id=profile.province_id).values_list("code", flat=True)
+        )
+    return frozenset(codes)
+
+
+def _province_admin_groups() -> list[str]:
+    from accounts.roles import ROLE_GROUPS
+
+    return [ROLE_GROUPS[Role.PROVINCE_ADMIN]]
+
+
+def citizens_visible_to(*, official: User) -> QuerySet[User]:
+    codes = official_ward_codes(user=official)
+    users = User.objects.all()
+    return users if codes is None else users.filter(ward_id__in=codes)
+
+
+def access_log_for(*, user: User) -> QuerySet[DataAccessLog]:
+    return DataAccessLog.objects.filter(subject=user).select_related(
+        "official", "official__official"
+    )
+
+
+def user_export(*, user: User) -> dict[str, Any]:
+    """Every piece of personal data held about the user. Other apps add their sections here."""
+    from notifications.selectors import sms_for_phone
+
+    return {
+        "profile": {
+            "id": user.pk,
+            "phone": user.phone,
+            "full_name": user.full_name,
+            "date_of_birth": user.date_of_birth.isoformat() if user.date_of_birth else None,
+            "gender": user.gender,
+            "national_id": user.national_id,
+            "email": user.email,
+            "language": user.language,
+            "ward": user.ward_id,
+            "date_joined": user.date_joined.isoformat(),
+            "last_login": user.last_login.isoformat() if user.last_login else None,
+        },
+        "devices": [
+            {
+                "id": d.pk,
+                "platform": d.platform,
+                "token": d.token,
+                "app_version": d.app_version,
+                "created_at": d.created_at.isoformat(),
+            }
+            for d in Device.objects.filter(user=user).order_by("created_at")
+        ],
+        "otp_requests": [
+            {
+                "purpose": c.purpose,
+                "created_at": c.created_at.isoformat(),
+                "ip": c.ip,
+                "used": c.consumed_at is not None,
+            }
+            for c in OtpChallenge.objects.filter(phone=user.phone).order_by("created_at")
+        ],
+        "sms": sms_for_phone(phone=user.phone),
+        "access_log": [
+            {
+                "official": row.official.full_name,
+                "resource": row.resource,
+                "purpose": row.purpose,
+                "channel": row.channel,
+                "at": row.created_at.isoformat(),
+            }
+            for row in access_log_for(user=user)
+        ],
+    }

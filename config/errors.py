@@ -1,0 +1,158 @@
+"""One error body for every API error: ``{"code": ..., "message": ..., "fields": {...}}``.
+
+Domain errors (raised by actions) share :class:`DomainError`; DRF's exceptions are reshaped by
+:func:`exception_handler`; anything unhandled under an API path becomes a JSON 500 in
+:class:`ApiExceptionMiddleware`, and unknown API URLs a JSON 404 (:func:`api_not_found`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+API_PREFIXES = ("/api/", "/open311/")
+
+
+class DomainError(Exception):
+    """A rule of the domain said no. Actions raise it; the API answers with its status."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "invalid"
+    default_message = gettext_lazy("The request cannot be carried out.")
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        self.message = str(message or self.default_message)
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+        self.fields = fields or {}
+        super().__init__(self.message)
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": str(message), "fields": fields or {}}
+
+
+def _stringify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _stringify(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_stringify(v) for v in value]
+    return str(value)
+
+
+def _first_code(codes: Any) -> str | None:
+    if isinstance(codes, str):
+        return codes
+    if isinstance(codes, dict):
+        for value in codes.values():
+            found = _first_code(value)
+            if found:
+                return found
+    if isinstance(codes, list | tuple):
+        for value in codes:
+            found = _first_code(value)
+            if found:
+                return found
+    return None
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # ApiExceptionMiddleware answers with a JSON 500 and logs it.
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        if isinstance(detail, dict):
+            fields = _stringify(detail)
+            non_field = fields.get("non_field_errors")
+            message = non_field[0] if non_field else _("Invalid input.")
+        else:
+            items = _stringify(detail if isinstance(detail, list) else [detail])
+            fields = {"non_field_errors": items}
+            message = items[0] if items else _("Invalid input.")
+        response.data = error_body("invalid", message, fields)
+        return response
+
+    detail = getattr(exc, "detail", None)
+    if isinstance(detail, dict):
+        # simplejwt's InvalidToken carries {"detail", "code", "messages"}.
+        code = str(detail.get("code") or getattr(exc, "default_code", "error"))
+        message = str(detail.get("detail") or exc)
+    else:
+        code = _first_code(exc.get_codes()) if isinstance(exc, exceptions.APIException) else None
+        code = code or getattr(exc, "default_code", "error")
+        message = str(detail) if detail is not None else str(exc)
+    if isinstance(exc, Http404) or response.status_code == status.HTTP_404_NOT_FOUND:
+        code, message = "not_found", _("Not found.")
+    response.data = error_body(code, message)
+    return response
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)
+
+
+class ApiExceptionMiddleware:
+    """Unhandled exceptions under the API answer JSON (never an HTML page), and are logged."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_api_path(request.path):
+            return None
+        if isinstance(exception, Http404):
+            return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return JsonResponse(
+            error_body("server_error", _("An unexpected error occurred. Please try again later.")),
+            status=500,
+        )
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path):
+        return JsonResponse(
+            error_body("server_error", _("An unexpected error occurred. Please try again later.")),
+            status=500,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)

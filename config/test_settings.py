@@ -1,0 +1,27 @@
+"""Settings for the test suite: the real settings, with a test secret and in-process SMS.
+
+DATABASE_URL / REDIS_URL still come from the environment (CI points them at PostgreSQL and
+Redis); without them the suite runs on SQLite."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("VAR_DIR", os.path.join(tempfile.gettempdir(), "congdanso-test-var"))
+
+from config.settings import *  # noqa: F403
+
+SMS_PROVIDER = "memory"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+
+# Unit tests publish to an in-process broker; integration tests set REDIS_URL and use Redis.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"  # noqa: F405
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {} if CELERY_BROKER_URL == "memory://" else CELERY_BROKER_TRANSPORT_OPTIONS
+)  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,158 @@
+"""The write path of notifications. Domain apps call these; they never talk to a provider."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import LEFT_STATUSES, SMS_TRANSITIONS, DeliveryStatus, SmsMessage
+from notifications.providers.sms import ProviderError, get_sms_provider
+
+logger = logging.getLogger(__name__)
+
+# A message still "created" this long after it was saved was lost by the broker.
+STUCK_CREATED_AFTER = timedelta(seconds=60)
+# A temporary failure waits at most this long for its retry before the sweeper re-queues it.
+STUCK_RETRY_AFTER = timedelta(minutes=10)
+# Longer than the task time limit: a "sending" row this old belongs to a dead worker.
+STALE_SENDING_AFTER = timedelta(minutes=15)
+
+
+class SendOutcome(enum.StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+def sms_queue(
+    *,
+    phone: str,
+    body: str,
+    purpose: str,
+    sensitive: bool = False,
+    expires_at: datetime | None = None,
+) -> SmsMessage:
+    """Persist an SMS and publish its send task after commit."""
+    from notifications.tasks import send_sms
+
+    message = SmsMessage(
+        phone=phone, body=body, purpose=purpose, sensitive=sensitive, expires_at=expires_at
+    )
+    message.full_clean()
+    message.save()
+    from config.celery import enqueue_on_commit
+
+    enqueue_on_commit(send_sms, str(message.id))
+    return message
+
+
+def _transition(message: SmsMessage, new: str, **fields: object) -> bool:
+    """Compare-and-set one allowed transition; False if the row moved on meanwhile."""
+    if new not in SMS_TRANSITIONS[message.status]:
+        return False
+    if message.sensitive and new in LEFT_STATUSES:
+        fields["body"] = ""
+    updated = SmsMessage.objects.filter(pk=message.pk, status=message.status).update(
+        status=new, updated_at=timezone.now(), **fields
+    )
+    if updated:
+        message.status = new
+        for key, value in fields.items():
+            setattr(message, key, value)
+    return bool(updated)
+
+
+def sms_send(*, message_id: str) -> SendOutcome:
+    """Claim the row, call the provider outside any transaction, record the outcome."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status not in (
+            DeliveryStatus.CREATED,
+            DeliveryStatus.TEMPORARY_FAILURE,
+        ):
+            return SendOutcome.SKIPPED
+        if message.expires_at and message.expires_at <= now:
+            _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="expired before sending")
+            return SendOutcome.FAILED
+        provider = get_sms_provider()
+        _transition(
+            message,
+            DeliveryStatus.SENDING,
+            attempts=message.attempts + 1,
+            provider=provider.name,
+        )
+
+    try:
+        result = provider.send(phone=message.phone, body=message.body, reference=str(message.id))
+    except ProviderError as exc:
+        if exc.permanent:
+            _transition(message, DeliveryStatus.PERMANENT_FAILURE, error=str(exc)[:255])
+            return SendOutcome.FAILED
+        if message.attempts >= settings.SMS_MAX_ATTEMPTS:
+            _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error=str(exc)[:255])
+            return SendOutcome.FAILED
+        _transition(message, DeliveryStatus.TEMPORARY_FAILURE, error=str(exc)[:255])
+        return SendOutcome.RETRY
+
+    _transition(
+        message,
+        DeliveryStatus.SENT,
+        provider_reference=result.provider_reference,
+        sent_at=timezone.now(),
+        error="",
+    )
+    logger.info("sms %s sent via %s", message.id, provider.name)
+    return SendOutcome.SENT
+
+
+def sms_retry_delay(attempts: int) -> int:
+    return min(5 * 2 ** max(attempts - 1, 0), 300)
+
+
+def sms_sweep_stuck() -> list[str]:
+    """Re-queue what the broker may have lost; fail what can no longer be sent.
+
+    Returns the ids re-queued."""
+    from notifications.tasks import send_sms
+
+    now = timezone.now()
+    for message in SmsMessage.objects.filter(
+        status__in=[DeliveryStatus.CREATED, DeliveryStatus.TEMPORARY_FAILURE],
+        expires_at__lte=now,
+    ):
+        _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="expired before sending")
+    for message in SmsMessage.objects.filter(
+        status=DeliveryStatus.SENDING, updated_at__lte=now - STALE_SENDING_AFTER
+    ):
+        _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="no answer from the worker")
+
+    stuck = list(
+        SmsMessage.objects.filter(
+            status=DeliveryStatus.CREATED, updated_at__lte=now - STUCK_CREATED_AFTER
+        ).values_list("id", flat=True)[:1000]
+    ) + list(
+        SmsMessage.objects.filter(
+            status=DeliveryStatus.TEMPORARY_FAILURE, updated_at__lte=now - STUCK_RETRY_AFTER
+        ).values_list("id", flat=True)[:1000]
+    )
+    ids = [str(pk) for pk in stuck]
+    for pk in ids:
+        send_sms.apply_async(args=[pk])
+    if ids:
+        logger.info("sweeper re-queued %d SMS", len(ids))
+    return ids
+
+
+def sms_erase_phone(*, phone: str) -> int:
+    """De-identify the messages sent to a number (its owner erased their account): the records
+    stay for delivery statistics, without the number or the text."""
+    return SmsMessage.objects.filter(phone=phone).update(
+        phone="", body="", updated_at=timezone.now()
+    )

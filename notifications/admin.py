@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from notifications.models import SmsMessage
+from notifications.phone_display import mask_phone
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "masked_phone", "purpose", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "purpose", "provider"]
+    date_hierarchy = "created_at"
+    fields = [
+        "id",
+        "masked_phone",
+        "purpose",
+        "status",
+        "attempts",
+        "provider",
+        "provider_reference",
+        "error",
+        "created_at",
+        "sent_at",
+        "expires_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: SmsMessage) -> str:
+        return mask_phone(obj.phone)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

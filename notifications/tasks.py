@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications.actions import SendOutcome, sms_retry_delay, sms_send, sms_sweep_stuck
+from notifications.models import SmsMessage
+
+
+@shared_task(name="notifications.send_sms", bind=True, acks_late=True, max_retries=None)
+def send_sms(self, message_id: str) -> str:
+    outcome = sms_send(message_id=message_id)
+    if outcome is SendOutcome.RETRY:
+        # Bounded by SMS_MAX_ATTEMPTS, counted on the row (it survives a lost retry message).
+        attempts = (
+            SmsMessage.objects.filter(pk=message_id).values_list("attempts", flat=True).first()
+        )
+        raise self.retry(countdown=sms_retry_delay(attempts or 1))
+    return outcome.value
+
+
+@shared_task(name="notifications.sweep_stuck_sms", acks_late=True)
+def sweep_stuck_sms() -> int:
+    return len(sms_sweep_stuck())

@@ -1,0 +1,1 @@
+# The procedure catalog and dossiers arrive with the online public services issue.
