@@ -13,15 +13,20 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("VAR_DIR", os.path.join(tempfile.gettempdir(), "congdanso-test-var"))
 
 from config.settings import *  # noqa: F403
+from config.settings import (
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    REDIS_URL,
+    STATIC_ROOT,
+    STORAGES,
+)
 
 SMS_PROVIDER = "memory"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
 # Unit tests publish to an in-process broker; integration tests set REDIS_URL and use Redis.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"  # noqa: F405
-CELERY_BROKER_TRANSPORT_OPTIONS = (
-    {} if CELERY_BROKER_URL == "memory://" else CELERY_BROKER_TRANSPORT_OPTIONS
-)  # noqa: F405
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+if CELERY_BROKER_URL == "memory://":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
