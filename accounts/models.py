@@ -142,7 +142,8 @@ class Device(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
     platform = models.CharField(_("platform"), max_length=10, choices=DevicePlatform.choices)
-    token = models.CharField(_("push token"), max_length=4096, unique=True)
+    # FCM tokens are ~160 characters; 1024 keeps the unique index within PostgreSQL's limit.
+    token = models.CharField(_("push token"), max_length=1024, unique=True)
     app_version = models.CharField(_("app version"), max_length=32, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -3,12 +3,16 @@ stored in E.164. Accounts are keyed by a Vietnamese mobile number: the OTP goes 
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.utils.translation import gettext_lazy as _
 
 from config.errors import DomainError
 
 MAX_INPUT_LENGTH = 32
+# What people type around the digits; phonenumbers itself would skip trailing letters.
+TYPED_FORM = re.compile(r"[0-9 +().\-]+")
 
 
 class InvalidPhoneNumber(DomainError):
@@ -19,14 +23,15 @@ class InvalidPhoneNumber(DomainError):
 def normalize_phone(raw: str) -> str:
     """Return the E.164 form of a Vietnamese mobile number, or raise InvalidPhoneNumber."""
     text = (raw or "").strip()
-    if not text or len(text) > MAX_INPUT_LENGTH:
+    if not text or len(text) > MAX_INPUT_LENGTH or not TYPED_FORM.fullmatch(text):
         raise InvalidPhoneNumber()
     try:
         number = phonenumbers.parse(text, "VN")
     except phonenumbers.NumberParseException:
         raise InvalidPhoneNumber() from None
     if (
-        number.country_code != 84
+        number.extension
+        or number.country_code != 84
         or not phonenumbers.is_valid_number(number)
         or phonenumbers.number_type(number)
         not in (

@@ -13,6 +13,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -135,6 +136,9 @@ class ApiExceptionMiddleware:
         )
 
 
+# Exempt: the catch-all answers every method, and a POST/DELETE to an unknown API URL must get
+# the JSON 404, not the CSRF middleware's HTML 403 (API clients send no CSRF cookie).
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 

@@ -20,7 +20,9 @@ from config.settings import (
     STORAGES,
 )
 
-SMS_PROVIDER = "memory"
+# In-process outbox; the integration tests' real worker sets TEST_SMS_PROVIDER=file and reads the
+# file (a worker is another process: it cannot share the memory outbox).
+SMS_PROVIDER = os.environ.get("TEST_SMS_PROVIDER", "memory")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -59,7 +59,11 @@ def admin_units_load(
         )
         say(f"provinces: {len(new_p)} new, {len(changed_p)} updated")
 
-        existing_w = {w.code: w for w in Ward.objects.filter(province_id__in=wanted)}
+        # Matched by code, the key: a unit the source now places in another province is moved,
+        # not inserted a second time.
+        existing_w = {
+            w.code: w for w in Ward.objects.filter(code__in=[int(src.code) for src in source_wards])
+        }
         new_w, changed_w = [], []
         for i, src in enumerate(source_wards, start=1):
             code = int(src.code)

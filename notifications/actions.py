@@ -58,10 +58,12 @@ def _transition(message: SmsMessage, new: str, **fields: object) -> bool:
         return False
     if message.sensitive and new in LEFT_STATUSES:
         fields["body"] = ""
+    fields["updated_at"] = timezone.now()
     updated = SmsMessage.objects.filter(pk=message.pk, status=message.status).update(
-        status=new, updated_at=timezone.now(), **fields
+        status=new, **fields
     )
     if updated:
+        # The caller goes on with this object (attempts, body): keep it equal to the row.
         message.status = new
         for key, value in fields.items():
             setattr(message, key, value)
@@ -82,12 +84,15 @@ def sms_send(*, message_id: str) -> SendOutcome:
             _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="expired before sending")
             return SendOutcome.FAILED
         provider = get_sms_provider()
-        _transition(
+        # Call the provider only if our compare-and-set claimed the row; the lock makes a lost
+        # claim unlikely, but a lost claim must never turn into a second text.
+        if not _transition(
             message,
             DeliveryStatus.SENDING,
             attempts=message.attempts + 1,
             provider=provider.name,
-        )
+        ):
+            return SendOutcome.SKIPPED
 
     try:
         result = provider.send(phone=message.phone, body=message.body, reference=str(message.id))
@@ -100,14 +105,21 @@ def sms_send(*, message_id: str) -> SendOutcome:
             return SendOutcome.FAILED
         _transition(message, DeliveryStatus.TEMPORARY_FAILURE, error=str(exc)[:255])
         return SendOutcome.RETRY
+    except Exception as exc:
+        # A bug in a provider, not an outage: no retry, but the row must not hang in "sending".
+        _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error=type(exc).__name__[:255])
+        raise
 
-    _transition(
+    if not _transition(
         message,
         DeliveryStatus.SENT,
         provider_reference=result.provider_reference,
         sent_at=timezone.now(),
         error="",
-    )
+    ):
+        # The sweeper gave up on this row while the provider was answering; the text did leave.
+        logger.warning("sms %s sent via %s but its row had moved on", message.id, provider.name)
+        return SendOutcome.SENT
     logger.info("sms %s sent via %s", message.id, provider.name)
     return SendOutcome.SENT
 
@@ -133,16 +145,22 @@ def sms_sweep_stuck() -> list[str]:
     ):
         _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="no answer from the worker")
 
-    stuck = list(
-        SmsMessage.objects.filter(
-            status=DeliveryStatus.CREATED, updated_at__lte=now - STUCK_CREATED_AFTER
-        ).values_list("id", flat=True)[:1000]
-    ) + list(
-        SmsMessage.objects.filter(
-            status=DeliveryStatus.TEMPORARY_FAILURE, updated_at__lte=now - STUCK_RETRY_AFTER
-        ).values_list("id", flat=True)[:1000]
-    )
-    ids = [str(pk) for pk in stuck]
+    ids: list[str] = []
+    for status, after in (
+        (DeliveryStatus.CREATED, STUCK_CREATED_AFTER),
+        (DeliveryStatus.TEMPORARY_FAILURE, STUCK_RETRY_AFTER),
+    ):
+        # Oldest first (the model's default order is newest first, which would starve the
+        # oldest rows behind a backlog), along the (status, updated_at) index.
+        stuck = list(
+            SmsMessage.objects.filter(status=status, updated_at__lte=now - after)
+            .order_by("updated_at")
+            .values_list("id", flat=True)[:1000]
+        )
+        # Stamp them, so a row still waiting behind a long queue is re-queued once per interval
+        # and not on every sweep; the status guard leaves alone a row a worker just claimed.
+        SmsMessage.objects.filter(pk__in=stuck, status=status).update(updated_at=now)
+        ids += [str(pk) for pk in stuck]
     for pk in ids:
         send_sms.apply_async(args=[pk])
     if ids:
@@ -152,7 +170,12 @@ def sms_sweep_stuck() -> list[str]:
 
 def sms_erase_phone(*, phone: str) -> int:
     """De-identify the messages sent to a number (its owner erased their account): the records
-    stay for delivery statistics, without the number or the text."""
-    return SmsMessage.objects.filter(phone=phone).update(
-        phone="", body="", updated_at=timezone.now()
-    )
+    stay for delivery statistics, without the number or the text.
+
+    A message not sent yet is failed first: once the number is wiped, a worker would otherwise
+    send it to an empty number."""
+    now = timezone.now()
+    SmsMessage.objects.filter(
+        phone=phone, status__in=[DeliveryStatus.CREATED, DeliveryStatus.TEMPORARY_FAILURE]
+    ).update(status=DeliveryStatus.TECHNICAL_FAILURE, error="recipient erased", updated_at=now)
+    return SmsMessage.objects.filter(phone=phone).update(phone="", body="", updated_at=now)

@@ -28,7 +28,7 @@ LEFT_STATUSES = frozenset(
     }
 )
 
-# Allowed transitions, declared as data; actions.sms_transition() is the one guard.
+# Allowed transitions, declared as data; notifications.actions._transition is the one guard.
 SMS_TRANSITIONS: dict[str, frozenset[str]] = {
     DeliveryStatus.CREATED: frozenset({DeliveryStatus.SENDING, DeliveryStatus.TECHNICAL_FAILURE}),
     DeliveryStatus.SENDING: frozenset(

@@ -144,9 +144,11 @@ def otp_verify(*, phone: str, purpose: str, code: str) -> None:
     now = timezone.now()
     failure: InvalidOtp | None = None
     with transaction.atomic():
+        # The newest challenge even if consumed: a new code replaces the previous ones, which
+        # must not come back to life once it is used.
         challenge = (
             OtpChallenge.objects.select_for_update()
-            .filter(phone=phone, purpose=purpose, consumed_at__isnull=True)
+            .filter(phone=phone, purpose=purpose)
             .order_by("-created_at")
             .first()
         )
@@ -154,7 +156,7 @@ def otp_verify(*, phone: str, purpose: str, code: str) -> None:
             failure = InvalidOtp(
                 _("Too many wrong codes for this number. Try again later."), code="otp_locked"
             )
-        elif challenge is None or challenge.expires_at <= now:
+        elif challenge is None or challenge.consumed_at is not None or challenge.expires_at <= now:
             failure = InvalidOtp()
         elif challenge.checks >= settings.OTP_MAX_CHECKS:
             failure = InvalidOtp(

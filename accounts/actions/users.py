@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -125,6 +126,9 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     national_id = changed.get("national_id", user.national_id) or None
     date_of_birth: date | None = changed.get("date_of_birth", user.date_of_birth)
     gender = changed.get("gender", user.gender)
+    if date_of_birth is not None and date_of_birth > timezone.localdate():
+        message = _("The date of birth cannot be in the future.")
+        raise DomainError(message, fields={"date_of_birth": [message]})
     if national_id:
         errors = national_id_errors(national_id, date_of_birth=date_of_birth, gender=gender)
         if errors:
@@ -146,16 +150,17 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
 
 
 def token_logout(*, user: User, refresh: str) -> None:
+    # Signature, expiry, type and owner; not the blacklist (RefreshToken() refuses a blacklisted
+    # token), so that logging out twice is fine.
     try:
-        token = RefreshToken(refresh)
-    except TokenError:
-        message = _("The refresh token is invalid or expired.")
-        raise DomainError(message, code="token_not_valid", fields={"refresh": [message]}) from None
-    if str(token.get("user_id")) != str(user.pk):
+        payload = token_backend.decode(refresh, verify=True)
+    except TokenBackendError:
+        payload = {}
+    if payload.get("token_type") != "refresh" or str(payload.get("user_id")) != str(user.pk):
         message = _("The refresh token is invalid or expired.")
         raise DomainError(message, code="token_not_valid", fields={"refresh": [message]})
-    with contextlib.suppress(TokenError):  # already blacklisted: logging out twice is fine
-        token.blacklist()
+    with contextlib.suppress(TokenError):  # already blacklisted
+        RefreshToken(refresh).blacklist()
 
 
 def user_erase(*, user: User, password: str) -> None:

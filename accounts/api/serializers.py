@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from accounts.api.fields import PhoneField
 from accounts.models import (
@@ -69,6 +71,17 @@ class RefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField(max_length=2048)
 
 
+class RefreshTokenSerializer(TokenRefreshSerializer):
+    def validate(self, attrs: dict) -> dict:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist:
+            # The account was deleted by an administrator since the token was issued.
+            raise AuthenticationFailed(
+                self.error_messages["no_active_account"], "no_active_account"
+            ) from None
+
+
 class TokenPairSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
@@ -117,7 +130,9 @@ class EraseSerializer(serializers.Serializer):
 
 class DeviceSerializer(serializers.ModelSerializer):
     platform = serializers.ChoiceField(choices=DevicePlatform.choices)
-    token = serializers.CharField(max_length=4096)
+    # Real tokens are a few hundred characters (FCM ~160, APNs 64); PostgreSQL cannot index a
+    # value much over 2.7 kB, so the unique column would answer a longer one with a 500.
+    token = serializers.CharField(max_length=1024)
 
     class Meta:
         model = Device

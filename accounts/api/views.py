@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -28,8 +28,7 @@ from accounts.actions.users import (
 from accounts.api import serializers as s
 from accounts.models import DataAccessLog, Device, User
 from accounts.selectors import access_log_for, user_export
-
-ERROR = OpenApiResponse(description="Error body: {code, message, fields}")
+from config.openapi import ERROR_RESPONSE as ERROR
 
 
 def _tokens(user: User) -> dict[str, str]:
@@ -104,6 +103,7 @@ class OtpTokenView(AuthView):
 
 
 class RefreshView(TokenRefreshView):
+    serializer_class = s.RefreshTokenSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 

@@ -18,5 +18,7 @@ class WardSerializer(serializers.ModelSerializer):
 
 
 class WardQuerySerializer(serializers.Serializer):
-    province = serializers.IntegerField(required=False, min_value=1)
+    # Bounded like Province.code (a small integer): a larger number is bad input (400), and on
+    # SQLite it would not even fit the query (OverflowError, a 500).
+    province = serializers.IntegerField(required=False, min_value=1, max_value=32767)
     search = serializers.CharField(required=False, allow_blank=True, max_length=100)

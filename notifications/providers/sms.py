@@ -54,14 +54,16 @@ class FileSmsProvider(SmsProvider):
             {"id": reference, "to": phone, "body": body, "at": timezone.now().isoformat()},
             ensure_ascii=False,
         )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            # Inside the try: a parent that cannot be created is the same outage as a file that
+            # cannot be written, and must not escape as a bare OSError (the row would hang).
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a", encoding="utf-8") as fh:
                 fcntl.flock(fh, fcntl.LOCK_EX)
                 fh.write(line + "\n")
                 fh.flush()
         except OSError as exc:
-            raise ProviderError(f"cannot write the outbox: {exc.strerror}") from exc
+            raise ProviderError(f"cannot write the outbox: {exc.strerror or exc}") from exc
         return SmsResult(provider_reference=reference)
 
 

@@ -1,0 +1,66 @@
+"""Messages of our dependencies (DRF, simplejwt) that an API client can read and whose own
+Vietnamese catalogs lack them. Listed here so ``makemessages`` puts them in our catalog, which
+Django consults first (LOCALE_PATHS). Nothing imports this module."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_noop as _
+
+MESSAGES = [
+    # rest_framework
+    _('"{input}" is not a valid choice.'),
+    _("A server error occurred."),
+    _("A valid integer is required."),
+    _("A valid number is required."),
+    _("Authentication credentials were not provided."),
+    _("Could not satisfy the request Accept header."),
+    _("Datetime has wrong format. Use one of these formats instead: {format}."),
+    _("Date has wrong format. Use one of these formats instead: {format}."),
+    _("Ensure this field has at least {min_length} characters."),
+    _("Ensure this field has no more than {max_length} characters."),
+    _("Ensure this value is greater than or equal to {min_value}."),
+    _("Ensure this value is less than or equal to {max_value}."),
+    _('Expected a dictionary of items but got type "{input_type}".'),
+    _('Expected a list of items but got type "{input_type}".'),
+    _("Expected available in {wait} second."),
+    _("Expected available in {wait} seconds."),
+    _("Incorrect authentication credentials."),
+    _("Incorrect type. Expected pk value, received {data_type}."),
+    _("Invalid cursor"),
+    _("Invalid data. Expected a dictionary, but got {datatype}."),
+    _('Invalid pk "{pk_value}" - object does not exist.'),
+    _("Invalid token."),
+    _("Invalid value."),
+    _("JSON parse error - {detail}"),
+    _("Malformed request."),
+    _('Method "{method}" not allowed.'),
+    _("Must be a valid boolean."),
+    _("Must be a valid UUID."),
+    _("Not a valid string."),
+    _("Request was throttled."),
+    _("String value too large."),
+    _("The submitted data was not a file. Check the encoding type on the form."),
+    _("The submitted file is empty."),
+    _("This field may not be blank."),
+    _("This field may not be null."),
+    _("This field must be unique."),
+    _("This value does not match the required pattern."),
+    _('Unsupported media type "{media_type}" in request.'),
+    _("You do not have permission to perform this action."),
+    # rest_framework_simplejwt
+    _("Authorization header must contain two space-delimited values"),
+    _("Given token not valid for any token type"),
+    _("No active account found for the given token."),
+    _("No active account found with the given credentials"),
+    _("The user's password has been changed."),
+    _("Token contained no recognizable user identification"),
+    _("Token has no id"),
+    _("Token has no type"),
+    _("Token has wrong type"),
+    _("Token is blacklisted"),
+    _("Token is expired"),
+    _("Token is invalid"),
+    _("Token is invalid or expired"),
+    _("User is inactive"),
+    _("User not found"),
+]

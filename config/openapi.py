@@ -1,0 +1,64 @@
+"""The OpenAPI schema documents every error answer an operation can give, in the one error body.
+
+drf-spectacular documents only what a view declares. The errors that come from the framework
+(bad input, no token, an unknown id or cursor, a body no parser reads, throttling) are added
+here from what the view is, so the contract stays complete as the API grows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions, serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `invalid`.")
+    message = serializers.CharField(help_text="Human-readable message in the request language.")
+    fields = serializers.DictField(
+        help_text="Per-field messages for invalid input (field name → list of messages)."
+    )
+
+
+ERROR_RESPONSE = OpenApiResponse(ErrorSerializer, description="Error body: {code, message, fields}")
+
+# The cursor paginator answers 404 for a cursor it did not issue.
+PAGINATION_PARAMETERS = frozenset({"cursor"})
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        responses = operation["responses"]
+        for code in self._framework_error_codes(operation):
+            if code not in responses:
+                responses[code] = self._get_response_for_code(ERROR_RESPONSE, code)
+        return operation
+
+    def _framework_error_codes(self, operation: dict[str, Any]) -> list[str]:
+        parameters = operation.get("parameters", [])
+        query = {p["name"] for p in parameters if p["in"] == "query"}
+        codes = []
+        if "requestBody" in operation or query - PAGINATION_PARAMETERS:
+            codes.append("400")
+        if self._requires_authentication():
+            codes.append("401")
+        if any(p["in"] == "path" for p in parameters) or query & PAGINATION_PARAMETERS:
+            codes.append("404")
+        if "requestBody" in operation:
+            codes.append("415")  # a body in a media type no parser reads, or with none at all
+        if getattr(self.view, "throttle_classes", None):
+            codes.append("429")
+        return codes
+
+    def _requires_authentication(self) -> bool:
+        if not self.view.get_authenticators():
+            return False
+        return not any(
+            isinstance(permission, permissions.AllowAny)
+            for permission in self.view.get_permissions()
+        )
