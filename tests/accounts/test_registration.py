@@ -321,3 +321,18 @@ def test_change_phone_to_a_number_with_an_account_is_impossible(
     citizen.refresh_from_db()
     other_citizen.refresh_from_db()
     assert (citizen.phone, other_citizen.phone) == ("+84912345678", "+84987654321")
+
+
+def test_password_reset_answers_alike_for_known_and_unknown_numbers(client, citizen):
+    # A password like the holder's name must not be refused for their number only: that would
+    # tell a caller without the code that the number has an account.
+    weak_for_the_holder = {"otp": "123456", "password": citizen.full_name}
+    known = client.post(
+        "/api/v1/auth/password/reset/", {"phone": citizen.phone, **weak_for_the_holder}
+    )
+    unknown = client.post(
+        "/api/v1/auth/password/reset/", {"phone": NEW_PHONE, **weak_for_the_holder}
+    )
+
+    assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+    assert known.json() == INVALID_OTP_EN
