@@ -97,16 +97,17 @@ class OtpPurpose(models.TextChoices):
 
 
 class OtpChallenge(models.Model):
-    """One OTP request. Every accepted request writes a row, whether or not a code was sent,
+    """One OTP request. Every accepted request writes a row, whether or not a code is texted,
     so cool-downs and caps look the same for numbers with and without an account."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     phone = models.CharField(max_length=32)
     purpose = models.CharField(max_length=20, choices=OtpPurpose.choices)
     code_hash = models.CharField(max_length=64)
-    # False when the account state does not fit the purpose (login for an unknown number...):
-    # such a challenge can never be passed.
-    usable = models.BooleanField(default=True)
+    # The code, sealed, until the worker has queued its SMS (see accounts.actions.otp).
+    code_sealed = models.CharField(max_length=6, blank=True)
+    language = models.CharField(max_length=5, choices=Language.choices, default=Language.VI)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -120,6 +121,11 @@ class OtpChallenge(models.Model):
         indexes = [
             models.Index(fields=["phone", "created_at"], name="otp_phone_created_idx"),
             models.Index(fields=["ip", "created_at"], name="otp_ip_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(dispatched_at__isnull=True),
+                name="otp_undispatched_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

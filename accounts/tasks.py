@@ -6,7 +6,18 @@ from celery import shared_task
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.actions.otp import otp_deliver, otp_sweep_undispatched
 from accounts.models import OtpChallenge
+
+
+@shared_task(name="accounts.deliver_otp", acks_late=True)
+def deliver_otp(challenge_id: str) -> bool:
+    return otp_deliver(challenge_id=challenge_id)
+
+
+@shared_task(name="accounts.sweep_undispatched_otps", acks_late=True)
+def sweep_undispatched_otps() -> int:
+    return len(otp_sweep_undispatched())
 
 
 @shared_task(name="accounts.purge_expired_otps", acks_late=True)

@@ -26,6 +26,8 @@ app.conf.update(
     task_default_queue=Queues.DEFAULT,
     task_routes={
         "notifications.send_sms": {"queue": Queues.SMS},
+        "accounts.deliver_otp": {"queue": Queues.SMS},
+        "accounts.sweep_undispatched_otps": {"queue": Queues.MAINTENANCE},
         "notifications.sweep_stuck_sms": {"queue": Queues.MAINTENANCE},
         "accounts.purge_expired_otps": {"queue": Queues.MAINTENANCE},
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
@@ -56,6 +58,10 @@ app.conf.update(
         "sweep-stuck-sms": {
             "task": "notifications.sweep_stuck_sms",
             "schedule": 60.0,
+        },
+        "sweep-undispatched-otps": {
+            "task": "accounts.sweep_undispatched_otps",
+            "schedule": 30.0,
         },
         "purge-expired-otps": {
             "task": "accounts.purge_expired_otps",

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.actions.officials import official_create_or_update
-from accounts.models import Role, User
+from accounts.actions.otp import otp_deliver
+from accounts.models import OtpChallenge, Role, User
 from notifications.actions import sms_send
 from notifications.models import DeliveryStatus, SmsMessage
 from notifications.providers.sms import MemorySmsProvider, SentSms
@@ -147,12 +148,19 @@ def published_tasks() -> list[PublishedTask]:
 
 @pytest.fixture
 def deliver_sms(sms_outbox) -> Callable[[], list[SentSms]]:
-    """Do what the worker would: run the send task's body for every SMS still waiting. (In unit
+    """Do what the worker would: run the OTP delivery task's body for every challenge not yet
+    dispatched, then the send task's body for every SMS still waiting. (In unit
     tests the on-commit hook only publishes to the in-process broker.) Returns what reached the
     gateway."""
 
     def deliver() -> list[SentSms]:
         already = len(sms_outbox)
+        for challenge_id in list(
+            OtpChallenge.objects.filter(dispatched_at__isnull=True)
+            .order_by("created_at")
+            .values_list("id", flat=True)
+        ):
+            otp_deliver(challenge_id=str(challenge_id))
         waiting = SmsMessage.objects.filter(status=DeliveryStatus.CREATED).order_by("created_at")
         for message_id in list(waiting.values_list("id", flat=True)):
             sms_send(message_id=str(message_id))

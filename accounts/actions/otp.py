@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.errors import InvalidOtp
 from accounts.models import OtpChallenge, OtpPurpose, User
+from config.celery import enqueue_on_commit
 from digital_address.vietnamese_text import strip_diacritics
 from notifications.actions import sms_queue
 
@@ -51,13 +52,26 @@ def _serialize_on(phone: str) -> None:
 
 
 def _account_fits(phone: str, purpose: str) -> bool:
-    exists = User.objects.filter(phone=phone, is_active=True).exists()
     if purpose in (OtpPurpose.REGISTER, OtpPurpose.CHANGE_PHONE):
         return not User.objects.filter(phone=phone).exists()
-    return exists
+    return User.objects.filter(phone=phone, is_active=True).exists()
 
 
-def _sms_text(code: str | None, purpose: str) -> str:
+def _pad(challenge_id: str) -> int:
+    key = hashlib.sha256(b"otp-seal:" + settings.SECRET_KEY.encode()).digest()
+    digest = hmac.new(key, challenge_id.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest, "big") % 10**6
+
+
+def _seal(challenge_id: str, code: str) -> str:
+    return f"{(int(code) + _pad(challenge_id)) % 10**6:06d}"
+
+
+def _unseal(challenge_id: str, sealed: str) -> str:
+    return f"{(int(sealed) - _pad(challenge_id)) % 10**6:06d}"
+
+
+def _sms_text(code: str | None) -> str:
     if code is None:
         text = _(
             "Cong dan so: this number already has an account. Log in, or reset your password "
@@ -75,7 +89,13 @@ def _sms_text(code: str | None, purpose: str) -> str:
 def otp_request(
     *, phone: str, purpose: str, ip: str | None, language: str | None = None
 ) -> OtpRequestResult:
-    """Maybe create a challenge and queue its SMS. The answer is the same in every case."""
+    """Maybe create a challenge and queue its delivery. The answer is the same in every case.
+
+    The request does the same work whether or not the number has an account (one row, one
+    published task): whether a code, a notice or nothing is texted is decided by the worker in
+    otp_deliver, so neither the answer nor its timing tells an account apart."""
+    from accounts.tasks import deliver_otp
+
     now = timezone.now()
     ttl = settings.OTP_TTL_SECONDS
     cooldown = settings.OTP_RESEND_SECONDS
@@ -103,37 +123,85 @@ def otp_request(
         ):
             return OtpRequestResult(resend_after=cooldown, expires_in=ttl)
 
-        usable = _account_fits(phone, purpose)
         code = f"{secrets.randbelow(10**6):06d}"
         challenge = OtpChallenge(
             phone=phone,
             purpose=purpose,
-            usable=usable,
             ip=ip,
+            language=language or translation.get_language() or settings.LANGUAGE_CODE,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         )
         challenge.code_hash = _hash(str(challenge.id), code)
+        # Only the worker needs the code back, and only until it has queued the SMS: kept sealed
+        # with a key the database does not hold, and wiped by otp_deliver.
+        challenge.code_sealed = _seal(str(challenge.id), code)
         challenge.full_clean()
         challenge.save()
-
-        with translation.override(language or translation.get_language()):
-            if usable:
-                body = _sms_text(code, purpose)
-            elif purpose == OtpPurpose.REGISTER:
-                body = _sms_text(None, purpose)
-            else:
-                # Login or reset for a number without an account: text nobody.
-                body = None
-        if body:
-            sms_queue(
-                phone=phone,
-                body=body,
-                purpose=f"otp:{purpose}",
-                sensitive=True,
-                expires_at=challenge.expires_at,
-            )
+        enqueue_on_commit(deliver_otp, str(challenge.id))
     return OtpRequestResult(resend_after=cooldown, expires_in=ttl)
+
+
+def otp_deliver(*, challenge_id: str) -> bool:
+    """Text what the challenge calls for: the code when the account state fits the purpose, a
+    notice for a registration of a number that has an account, otherwise nothing. Runs once per
+    challenge (a second run finds it dispatched). Returns whether an SMS was queued."""
+    now = timezone.now()
+    with transaction.atomic():
+        challenge = (
+            OtpChallenge.objects.select_for_update()
+            .filter(pk=challenge_id, dispatched_at__isnull=True)
+            .first()
+        )
+        if challenge is None:
+            return False
+        sealed = challenge.code_sealed
+        challenge.dispatched_at = now
+        challenge.code_sealed = ""
+        challenge.save(update_fields=["dispatched_at", "code_sealed"])
+        if challenge.expires_at <= now or challenge.consumed_at or not sealed:
+            return False
+        with translation.override(challenge.language):
+            if _account_fits(challenge.phone, challenge.purpose):
+                body = _sms_text(_unseal(str(challenge.id), sealed))
+            elif challenge.purpose == OtpPurpose.REGISTER:
+                body = _sms_text(None)
+            else:
+                return False  # login or reset for a number without an account: text nobody
+        sms_queue(
+            phone=challenge.phone,
+            body=body,
+            purpose=f"otp:{challenge.purpose}",
+            sensitive=True,
+            expires_at=challenge.expires_at,
+        )
+    return True
+
+
+# Longer than a normal trip through the queue: a challenge still undispatched after this was
+# lost by the broker.
+UNDISPATCHED_AFTER = timedelta(seconds=30)
+
+
+def otp_sweep_undispatched() -> list[str]:
+    """Re-queue the deliveries the broker lost, while their codes are still valid."""
+    from accounts.tasks import deliver_otp
+
+    now = timezone.now()
+    OtpChallenge.objects.filter(dispatched_at__isnull=True, expires_at__lte=now).update(
+        dispatched_at=now, code_sealed=""
+    )
+    ids = [
+        str(pk)
+        for pk in OtpChallenge.objects.filter(
+            dispatched_at__isnull=True, created_at__lte=now - UNDISPATCHED_AFTER
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)[:1000]
+    ]
+    for pk in ids:
+        deliver_otp.apply_async(args=[pk])
+    return ids
 
 
 def otp_verify(*, phone: str, purpose: str, code: str) -> None:
@@ -164,7 +232,7 @@ def otp_verify(*, phone: str, purpose: str, code: str) -> None:
                 code="otp_attempts_exceeded",
             )
         else:
-            ok = challenge.usable and hmac.compare_digest(
+            ok = hmac.compare_digest(
                 challenge.code_hash, _hash(str(challenge.id), (code or "").strip())
             )
             challenge.checks += 1

@@ -7,10 +7,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.actions.otp import _hash
+from accounts.actions.otp import _hash, otp_deliver
 from accounts.models import OtpChallenge, OtpPurpose, User
 from notifications.models import DeliveryStatus, SmsMessage
 
@@ -63,13 +65,18 @@ def test_request_answers_202_and_texts_a_six_digit_code(deliver_sms):
     assert ask(NEW_PHONE, "register") == (202, ACCEPTED_EN)
 
     challenge = OtpChallenge.objects.get()
-    assert (challenge.phone, challenge.purpose, challenge.usable) == (NEW_PHONE, "register", True)
+    assert (challenge.phone, challenge.purpose, challenge.language) == (NEW_PHONE, "register", "en")
     assert (challenge.ip, challenge.checks, challenge.failures) == ("127.0.0.1", 0, 0)
     assert challenge.expires_at - challenge.created_at == timedelta(minutes=5)
+    assert (challenge.dispatched_at, len(challenge.code_sealed)) == (None, 6)
+    assert SmsMessage.objects.count() == 0  # the worker decides what to text
+    [sms] = deliver_sms()
+    challenge.refresh_from_db()
+    assert challenge.dispatched_at is not None
+    assert challenge.code_sealed == ""
     message = SmsMessage.objects.get()
     assert (message.phone, message.purpose, message.sensitive) == (NEW_PHONE, "otp:register", True)
     assert message.expires_at == challenge.expires_at
-    [sms] = deliver_sms()
     assert re.fullmatch(
         r"Cong dan so: your verification code is \d{6}, valid for 5 minutes\. "
         r"Never share it with anyone\.",
@@ -91,18 +98,29 @@ def test_the_sms_goes_out_through_the_task_and_its_text_is_wiped(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api_client.post(OTP_URL, {"phone": NEW_PHONE, "purpose": "login"})
     assert response.status_code == 202
-    assert SmsMessage.objects.count() == 0  # login for a number without an account: no text
-    assert len(callbacks) == 0
+    unknown = OtpChallenge.objects.get(phone=NEW_PHONE)
+    assert len(callbacks) == 1
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = api_client.post(OTP_URL, {"phone": "+84971234567", "purpose": "register"})
     assert response.status_code == 202
-    message = SmsMessage.objects.get()
+    known = OtpChallenge.objects.get(phone="+84971234567")
     assert len(callbacks) == 1
+    # The same work for both: one delivery task each; no SMS row yet.
     assert [(t.name, t.args, t.queue) for t in published_tasks] == [
+        ("accounts.deliver_otp", [str(unknown.id)], "sms"),
+        ("accounts.deliver_otp", [str(known.id)], "sms"),
+    ]
+    assert SmsMessage.objects.count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        otp_deliver(challenge_id=str(unknown.id))  # login, no account: no text
+        otp_deliver(challenge_id=str(known.id))
+    message = SmsMessage.objects.get()
+    assert (message.phone, message.status) == ("+84971234567", DeliveryStatus.CREATED)
+    assert [(t.name, t.args, t.queue) for t in published_tasks][2:] == [
         ("notifications.send_sms", [str(message.id)], "sms")
     ]
-    assert message.status == DeliveryStatus.CREATED  # the worker has not run
 
     sent = deliver_sms()
 
@@ -139,10 +157,23 @@ def test_bad_input_is_refused_and_nothing_is_written(sms_outbox):
 
 
 @pytest.mark.parametrize("purpose", OtpPurpose.values)
-def test_known_and_unknown_numbers_get_the_same_answer(purpose, citizen, rewind_otps):
-    known = ask(citizen.phone, purpose)
-    unknown = ask(NEW_PHONE, purpose)
+def test_known_and_unknown_numbers_get_the_same_answer(
+    purpose, citizen, rewind_otps, published_tasks, django_capture_on_commit_callbacks
+):
+    with (
+        CaptureQueriesContext(connection) as known_queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        known = ask(citizen.phone, purpose)
+    with (
+        CaptureQueriesContext(connection) as unknown_queries,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        unknown = ask(NEW_PHONE, purpose)
     assert known == unknown == (202, ACCEPTED_EN)
+    # The same work too (queries, published tasks), so timing does not tell them apart.
+    assert len(known_queries) == len(unknown_queries)
+    assert [t.name for t in published_tasks] == ["accounts.deliver_otp"] * 2
     # Both wrote a challenge, so cool-down and caps behave the same too.
     assert OtpChallenge.objects.filter(phone=citizen.phone).count() == 1
     assert OtpChallenge.objects.filter(phone=NEW_PHONE).count() == 1
@@ -162,7 +193,8 @@ def test_no_text_for_login_or_reset_to_a_number_without_an_account(
     assert SmsMessage.objects.count() == 0
     assert sms_outbox == []
     challenge = OtpChallenge.objects.get()
-    assert (challenge.phone, challenge.purpose, challenge.usable) == (NEW_PHONE, purpose, False)
+    assert (challenge.phone, challenge.purpose, challenge.code_sealed) == (NEW_PHONE, purpose, "")
+    assert challenge.dispatched_at is not None
 
 
 def test_no_text_for_login_to_a_deactivated_account(citizen, request_otp, sms_outbox):
@@ -172,7 +204,7 @@ def test_no_text_for_login_to_a_deactivated_account(citizen, request_otp, sms_ou
 
     assert SmsMessage.objects.count() == 0
     assert sms_outbox == []
-    assert OtpChallenge.objects.get().usable is False
+    assert OtpChallenge.objects.get().code_sealed == ""
 
 
 def test_no_text_for_changing_to_a_number_that_has_an_account(citizen, request_otp, sms_outbox):
@@ -180,7 +212,7 @@ def test_no_text_for_changing_to_a_number_that_has_an_account(citizen, request_o
 
     assert SmsMessage.objects.count() == 0
     assert sms_outbox == []
-    assert OtpChallenge.objects.get().usable is False
+    assert OtpChallenge.objects.get().code_sealed == ""
 
 
 def test_register_for_a_known_number_texts_a_warning_that_cannot_be_used(
@@ -196,7 +228,6 @@ def test_register_for_a_known_number_texts_a_warning_that_cannot_be_used(
         )
     ]
     challenge = OtpChallenge.objects.get()
-    assert challenge.usable is False
     # Even the right code cannot pass it. The code was never texted; plant a known one.
     OtpChallenge.objects.filter(pk=challenge.pk).update(
         code_hash=_hash(str(challenge.id), "246810")

@@ -58,11 +58,12 @@ def test_what_is_not_a_vietnamese_mobile_is_refused(typed):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("typed", TYPED)
-def test_the_api_stores_the_e164_form(typed):
+def test_the_api_stores_the_e164_form(typed, deliver_sms):
     response = APIClient().post("/api/v1/auth/otp/", {"phone": typed, "purpose": "register"})
 
     assert response.status_code == 202
     assert OtpChallenge.objects.get().phone == "+84912345678"
+    assert [sms.phone for sms in deliver_sms()] == ["+84912345678"]
     assert SmsMessage.objects.get().phone == "+84912345678"
 
 

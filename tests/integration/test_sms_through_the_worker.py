@@ -13,10 +13,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.actions.otp import UNDISPATCHED_AFTER, otp_sweep_undispatched
+from accounts.models import OtpChallenge, User
 from notifications.actions import (
     STALE_SENDING_AFTER,
-    STUCK_CREATED_AFTER,
     sms_queue,
     sms_sweep_stuck,
 )
@@ -98,24 +98,27 @@ def test_otp_request_outlives_a_dead_broker_and_the_sweeper_sends_it(celery_work
 
     assert response.status_code == 202, response.content
     assert elapsed < 3
-    message = SmsMessage.objects.get()
-    assert (message.status, message.attempts) == (DeliveryStatus.CREATED, 0)
+    challenge = OtpChallenge.objects.get()
+    assert challenge.dispatched_at is None
+    assert SmsMessage.objects.count() == 0
     assert [r.getMessage() for r in caplog.records if r.name == "config.celery"] == [
-        "could not publish notifications.send_sms; the sweeper will retry"
+        "could not publish accounts.deliver_otp; the sweeper will retry"
     ]
     assert celery_worker.sent_sms() == []
     # Too young to be called lost: it may still be on its way.
-    assert sms_sweep_stuck() == []
+    assert otp_sweep_undispatched() == []
 
-    SmsMessage.objects.filter(pk=message.pk).update(
-        updated_at=timezone.now() - STUCK_CREATED_AFTER - timedelta(seconds=1)
+    OtpChallenge.objects.filter(pk=challenge.pk).update(
+        created_at=timezone.now() - UNDISPATCHED_AFTER - timedelta(seconds=1)
     )
-    assert sms_sweep_stuck() == [str(message.pk)]
+    assert otp_sweep_undispatched() == [str(challenge.pk)]
 
     [sms] = celery_worker.wait_for_sms(1)
-    message = wait_until_sent(message)
+    message = wait_until_sent(SmsMessage.objects.get())
     assert sms["id"] == str(message.pk)
     assert message.attempts == 1
+    challenge.refresh_from_db()
+    assert (challenge.dispatched_at is not None, challenge.code_sealed) == (True, "")
     response = register(client, OTP_IN_SMS.search(sms["body"]).group(1))
     assert response.status_code == 201, response.content
 
