@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
@@ -8,8 +10,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, DataAccessLog, Device, OfficialProfile, User
 from accounts.national_id import mask_national_id
-from accounts.selectors import citizens_visible_to
+from accounts.phone_numbers import InvalidPhoneNumber, normalize_phone
+from accounts.selectors import citizens_visible_to, official_ward_codes
 from notifications.phone_display import mask_phone
+
+admin.site.site_header = _("Công dân số: officials' workspace")
+admin.site.site_title = _("Công dân số")
+admin.site.index_title = _("Administration")
 
 
 class OfficialProfileInline(admin.StackedInline):
@@ -89,6 +96,18 @@ class UserAdmin(BaseUserAdmin):
             return qs
         return qs.filter(pk__in=citizens_visible_to(official=request.user).values("pk"))
 
+    def get_search_fields(self, request: HttpRequest):
+        # Searching by number would confirm a number the official is shown only masked.
+        return ["full_name", "phone"] if self._sees_full(request) else ["full_name"]
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if self._sees_full(request):
+            # The number as people type it ("0912 345 678") finds the stored E.164 form.
+            with contextlib.suppress(InvalidPhoneNumber):
+                results = results | queryset.filter(phone=normalize_phone(search_term))
+        return results, may_have_duplicates
+
     @admin.display(description=_("phone number"))
     def masked_phone(self, obj: User) -> str:
         return mask_phone(obj.phone)
@@ -129,6 +148,11 @@ class DataAccessLogAdmin(admin.ModelAdmin):
     list_filter = ["channel", "resource"]
     date_hierarchy = "created_at"
     list_select_related = ["official", "subject"]
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        codes = official_ward_codes(user=request.user)
+        return qs if codes is None else qs.filter(subject__ward_id__in=codes)
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -14,6 +14,14 @@ class InvalidOtp(DomainError):
         super().__init__(text, code=code, fields={"otp": [text]})
 
 
+class LoginLocked(DomainError):
+    code = "login_locked"
+    status_code = 429
+    default_message = _(
+        "Too many failed logins for this number. Try again later, or log in with a code."
+    )
+
+
 class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     status_code = 401

@@ -1,7 +1,7 @@
 """The citizen identity card number (CCCD): 12 digits, no checksum.
 
 Digits 1–3: the province where the birth was registered; digit 4: gender and century
-(even male, odd female; 0/1 → 1900s, 2/3 → 2000s, 4/5 → 2100s, 6/7 → 2200s, 8/9 → 1800s);
+(even male, odd female; 0/1 → 1900s, 2/3 → 2000s, 4/5 → 2100s, 6/7 → 2200s, 8/9 → 2300s);
 digits 5–6: the last two digits of the birth year; digits 7–12: random.
 (Circular 07/2016/TT-BCA, replaced by Circular 59/2021/TT-BCA.)
 """
@@ -83,6 +83,7 @@ PROVINCE_CODES = frozenset(
     )
 )
 
+# Article 7 of Circular 07/2016/TT-BCA: 0–9 cover the 20th to the 24th century.
 _CENTURY_BY_DIGIT = {
     0: 1900,
     1: 1900,
@@ -92,8 +93,8 @@ _CENTURY_BY_DIGIT = {
     5: 2100,
     6: 2200,
     7: 2200,
-    8: 1800,
-    9: 1800,
+    8: 2300,
+    9: 2300,
 }
 
 MALE = "male"

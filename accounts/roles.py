@@ -27,7 +27,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_officialprofile",
         "accounts.view_dataaccesslog",
         "digital_address.change_ward",
-        "notifications.view_smsmessage",
     ],
 }
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import DataAccessLog, Device, OtpChallenge, Role, User
 from digital_address.models import Ward
@@ -41,6 +43,11 @@ def access_log_for(*, user: User) -> QuerySet[DataAccessLog]:
     )
 
 
+def _local(moment: datetime | None) -> str | None:
+    """As the API shows times: in the deployment's time zone (Asia/Ho_Chi_Minh)."""
+    return timezone.localtime(moment).isoformat() if moment else None
+
+
 def user_export(*, user: User) -> dict[str, Any]:
     """Every piece of personal data held about the user. Other apps add their sections here."""
     from notifications.selectors import sms_for_phone
@@ -56,8 +63,8 @@ def user_export(*, user: User) -> dict[str, Any]:
             "email": user.email,
             "language": user.language,
             "ward": user.ward_id,
-            "date_joined": user.date_joined.isoformat(),
-            "last_login": user.last_login.isoformat() if user.last_login else None,
+            "date_joined": _local(user.date_joined),
+            "last_login": _local(user.last_login),
         },
         "devices": [
             {
@@ -65,15 +72,16 @@ def user_export(*, user: User) -> dict[str, Any]:
                 "platform": d.platform,
                 "token": d.token,
                 "app_version": d.app_version,
-                "created_at": d.created_at.isoformat(),
+                "created_at": _local(d.created_at),
             }
             for d in Device.objects.filter(user=user).order_by("created_at")
         ],
         "otp_requests": [
             {
                 "purpose": c.purpose,
-                "created_at": c.created_at.isoformat(),
-                "ip": c.ip,
+                # Not the requesting IP: whoever asked for a code for this number (maybe not
+                # its holder) is someone else's personal data.
+                "created_at": _local(c.created_at),
                 "used": c.consumed_at is not None,
             }
             for c in OtpChallenge.objects.filter(phone=user.phone).order_by("created_at")
@@ -85,7 +93,7 @@ def user_export(*, user: User) -> dict[str, Any]:
                 "resource": row.resource,
                 "purpose": row.purpose,
                 "channel": row.channel,
-                "at": row.created_at.isoformat(),
+                "at": _local(row.created_at),
             }
             for row in access_log_for(user=user)
         ],

@@ -1,8 +1,11 @@
 """One error body for every API error: ``{"code": ..., "message": ..., "fields": {...}}``.
 
 Domain errors (raised by actions) share :class:`DomainError`; DRF's exceptions are reshaped by
-:func:`exception_handler`; anything unhandled under an API path becomes a JSON 500 in
-:class:`ApiExceptionMiddleware`, and unknown API URLs a JSON 404 (:func:`api_not_found`).
+:func:`exception_handler`; under an API path, :class:`ApiExceptionMiddleware` answers Django's
+refusals (a suspicious or bad request: 400, a permission denied: 403) and anything unhandled (a
+JSON 500); unknown API URLs answer a JSON 404 (:func:`api_not_found`). What Django refuses before a
+view runs (a bad Host header, a failed CSRF check) reaches :func:`handler400`, :func:`handler403`
+and :func:`csrf_failure`, which answer JSON under the API and Django's own pages elsewhere.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,6 +53,22 @@ class DomainError(Exception):
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"code": code, "message": str(message), "fields": fields or {}}
+
+
+# The messages of DRF's ParseError and PermissionDenied, already in the catalog.
+def _malformed() -> str:
+    return _("Malformed request.")
+
+
+def _bad_request() -> JsonResponse:
+    return JsonResponse(error_body("bad_request", _malformed()), status=400)
+
+
+def _permission_denied() -> JsonResponse:
+    return JsonResponse(
+        error_body("permission_denied", _("You do not have permission to perform this action.")),
+        status=403,
+    )
 
 
 def _stringify(value: Any) -> Any:
@@ -96,6 +116,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = error_body("invalid", message, fields)
         return response
 
+    if isinstance(exc, exceptions.ParseError):
+        # DRF's message quotes the parser's English diagnostic ("JSON parse error - Expecting
+        # value: line 1 column 1"), whatever the request language.
+        request = context.get("request")
+        media_type = getattr(request, "content_type", "") or ""
+        message = _("The request body is not valid JSON.") if "json" in media_type else _malformed()
+        response.data = error_body("parse_error", message)
+        return response
+
     detail = getattr(exc, "detail", None)
     if isinstance(detail, dict):
         # simplejwt's InvalidToken carries {"detail", "code", "messages"}.
@@ -116,7 +145,10 @@ def is_api_path(path: str) -> bool:
 
 
 class ApiExceptionMiddleware:
-    """Unhandled exceptions under the API answer JSON (never an HTML page), and are logged."""
+    """Exceptions a view raises under the API answer JSON (never an HTML page), and are logged:
+    Django's refusals with their 4xx (DRF's views turn only Http404 and PermissionDenied into
+    their own errors; a SuspiciousOperation such as TooManyFieldsSent, raised while DRF parses a
+    form body, reaches here), anything else with a 500."""
 
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
@@ -129,6 +161,17 @@ class ApiExceptionMiddleware:
             return None
         if isinstance(exception, Http404):
             return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+        if isinstance(exception, SuspiciousOperation):
+            # Django logs these to django.security.<name> (where alerts watch); so do we, as
+            # answering here keeps Django's own handler from seeing them.
+            logging.getLogger(f"django.security.{type(exception).__name__}").error("%s", exception)
+            return _bad_request()
+        if isinstance(exception, BadRequest):
+            logger.warning("Bad request on %s %s: %s", request.method, request.path, exception)
+            return _bad_request()
+        if isinstance(exception, PermissionDenied):
+            logger.warning("Permission denied on %s %s", request.method, request.path)
+            return _permission_denied()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return JsonResponse(
             error_body("server_error", _("An unexpected error occurred. Please try again later.")),
@@ -141,6 +184,36 @@ class ApiExceptionMiddleware:
 @csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A bad request Django refused outside a view, e.g. a Host header not in ALLOWED_HOSTS."""
+    if is_api_path(request.path):
+        return _bad_request()
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path):
+        return _permission_denied()
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW. DRF's views are exempt (JWT needs no CSRF); this answers for any other
+    view under the API that keeps the check."""
+    if is_api_path(request.path):
+        return JsonResponse(
+            error_body("csrf_failed", _("CSRF verification failed. Request aborted.")),
+            status=403,
+        )
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -34,6 +34,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"  # the JSON error body under /api/
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -104,12 +105,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# Its own Redis database in production: cache.clear() is a FLUSHDB, which in the broker's
+# database would also wipe the queued Celery messages.
+REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default=REDIS_URL)
+if REDIS_CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+            "LOCATION": REDIS_CACHE_URL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+                # The throttles count in the cache: with Redis down they let requests through
+                # (logged) rather than turn every auth endpoint into a 500.
+                "IGNORE_EXCEPTIONS": True,
+            },
         }
     }
 else:
@@ -120,6 +130,7 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.PhoneBackend"]
@@ -165,17 +176,26 @@ STORAGES = {
     },
 }
 
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
-)
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # How many reverse proxies stand in front of the app: the client IP is read from
-# X-Forwarded-For only that deep (used for OTP caps and throttling).
-NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+# X-Forwarded-For only that deep (used for OTP caps and throttling). Unset or empty (compose
+# passes it empty): one behind the TLS proxy, else none; with none, every client behind a proxy
+# would share the proxy's address and its per-IP caps.
+_num_proxies = env.str("NUM_PROXIES", default="").strip()
+if not _num_proxies:
+    NUM_PROXIES = 1 if BEHIND_TLS_PROXY else 0
+elif _num_proxies.isascii() and _num_proxies.isdecimal():
+    NUM_PROXIES = int(_num_proxies)
+else:
+    raise ImproperlyConfigured(
+        f"NUM_PROXIES must be a whole number, 0 or more (got {_num_proxies!r})."
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -269,6 +289,10 @@ OTP_DAILY_PER_PHONE = env.int("OTP_DAILY_PER_PHONE", default=10)
 OTP_DAILY_PER_IP = env.int("OTP_DAILY_PER_IP", default=50)
 OTP_LOCK_FAILURES = env.int("OTP_LOCK_FAILURES", default=10)
 OTP_LOCK_MINUTES = env.int("OTP_LOCK_MINUTES", default=60)
+
+# --- Password login lock (per phone number; the API and the admin login) ---------------------
+LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
+LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", default=15)
 
 DEPLOYMENT_PROVINCE_CODE = env.int("DEPLOYMENT_PROVINCE_CODE", default=20)
 

@@ -2,21 +2,27 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import errors, health
+from config.api_root import ApiRootView
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="swagger-ui", permanent=False), name="root"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("digital_address.api.urls")),
     # Anything else under the API answers a JSON 404, whatever DEBUG is.
     re_path(r"^(api|open311)/", errors.api_not_found),
 ]
 
+handler400 = "config.errors.handler400"
+handler403 = "config.errors.handler403"
 handler404 = "config.errors.handler404"
 handler500 = "config.errors.handler500"

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
+from accounts.selectors import official_ward_codes
 from digital_address.models import Province, Ward
 
 
@@ -26,3 +28,8 @@ class WardAdmin(admin.ModelAdmin):
     search_fields = ["name", "search_name", "agency_code"]
     readonly_fields = ["code", "name", "division_type", "province", "codename"]
     list_select_related = ["province"]
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        codes = official_ward_codes(user=request.user)
+        return qs if codes is None else qs.filter(code__in=codes)

@@ -83,6 +83,9 @@ def sms_send(*, message_id: str) -> SendOutcome:
         if message.expires_at and message.expires_at <= now:
             _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="expired before sending")
             return SendOutcome.FAILED
+        if not message.phone:
+            _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="no recipient")
+            return SendOutcome.FAILED
         provider = get_sms_provider()
         # Call the provider only if our compare-and-set claimed the row; the lock makes a lost
         # claim unlikely, but a lost claim must never turn into a second text.
@@ -174,8 +177,17 @@ def sms_erase_phone(*, phone: str) -> int:
 
     A message not sent yet is failed first: once the number is wiped, a worker would otherwise
     send it to an empty number."""
-    now = timezone.now()
-    SmsMessage.objects.filter(
-        phone=phone, status__in=[DeliveryStatus.CREATED, DeliveryStatus.TEMPORARY_FAILURE]
-    ).update(status=DeliveryStatus.TECHNICAL_FAILURE, error="recipient erased", updated_at=now)
-    return SmsMessage.objects.filter(phone=phone).update(phone="", body="", updated_at=now)
+    for message in SmsMessage.objects.filter(
+        phone=phone,
+        status__in=[
+            DeliveryStatus.CREATED,
+            DeliveryStatus.TEMPORARY_FAILURE,
+            DeliveryStatus.SENDING,
+        ],
+    ):
+        # Through the one guard; a row "sending" right now fails if its provider call errs, and
+        # is never retried to the wiped number (sms_send refuses an empty number).
+        _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="recipient erased")
+    return SmsMessage.objects.filter(phone=phone).update(
+        phone="", body="", updated_at=timezone.now()
+    )

@@ -31,6 +31,13 @@ class SmsMessageAdmin(admin.ModelAdmin):
     def masked_phone(self, obj: SmsMessage) -> str:
         return mask_phone(obj.phone)
 
+    def has_module_permission(self, request) -> bool:
+        # Messages of every unit, with numbers: for the technical administrators only.
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
     def has_add_permission(self, request) -> bool:
         return False
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from notifications.models import SmsMessage
 
 
@@ -13,8 +15,8 @@ def sms_for_phone(*, phone: str) -> list[dict[str, Any]]:
             "purpose": m.purpose,
             "status": m.status,
             "text": "" if m.sensitive else m.body,
-            "created_at": m.created_at.isoformat(),
-            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+            "created_at": timezone.localtime(m.created_at).isoformat(),
+            "sent_at": timezone.localtime(m.sent_at).isoformat() if m.sent_at else None,
         }
         for m in SmsMessage.objects.filter(phone=phone).order_by("created_at")
     ]

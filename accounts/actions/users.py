@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.state import token_backend
@@ -18,11 +18,14 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.actions.otp import otp_verify
-from accounts.errors import InvalidCredentials, InvalidOtp
+from accounts.errors import InvalidCredentials, InvalidOtp, LoginLocked
+from accounts.login_attempts import login_failed, login_locked, login_succeeded
 from accounts.models import Device, OtpChallenge, OtpPurpose, User
 from accounts.national_id import national_id_errors
 from config.errors import DomainError
-from notifications.actions import sms_erase_phone
+from digital_address.vietnamese_text import strip_diacritics
+from notifications.actions import sms_erase_phone, sms_queue
+from notifications.phone_display import mask_phone
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,18 @@ def user_register(*, phone: str, otp: str, password: str, full_name: str) -> Use
 
 
 def user_authenticate_password(*, phone: str, password: str) -> User:
+    if login_locked(phone):
+        raise LoginLocked()
     user = User.objects.filter(phone=phone, is_active=True).first()
     if user is None:
         # Same work as a real check, so timing does not reveal unknown numbers.
         User().set_password(password)
+        login_failed(phone)
         raise InvalidCredentials()
     if not user.check_password(password):
+        login_failed(phone)
         raise InvalidCredentials()
+    login_succeeded(phone)
     return user
 
 
@@ -101,12 +109,33 @@ def user_reset_password(*, phone: str, otp: str, password: str) -> User:
     return user
 
 
-def user_change_phone(*, user: User, new_phone: str, otp: str) -> User:
+def _require_password(user: User, password: str) -> None:
+    if not user.check_password(password):
+        message = _("The password is wrong.")
+        raise DomainError(message, code="invalid_password", fields={"password": [message]})
+
+
+def user_change_phone(*, user: User, new_phone: str, otp: str, password: str) -> User:
+    """Move the account to a new number. The code proves the new number; the password proves
+    the account holder (an access token alone must not be enough to take an account over).
+    Every session is logged out and the old number is told."""
+    _require_password(user, password)
     otp_verify(phone=new_phone, purpose=OtpPurpose.CHANGE_PHONE, code=otp)
+    old_phone = user.phone
     try:
         with transaction.atomic():
             user.phone = new_phone
             user.save(update_fields=["phone"])
+            _blacklist_all(user)
+            with translation.override(user.language):
+                notice = strip_diacritics(
+                    _(
+                        "Cong dan so: the phone number of your account was changed to "
+                        "%(masked)s. If it was not you, contact your commune's one-stop desk."
+                    )
+                    % {"masked": mask_phone(new_phone)}
+                )
+            sms_queue(phone=old_phone, body=notice, purpose="account:phone_changed")
     except IntegrityError:
         raise InvalidOtp() from None
     return user
@@ -125,6 +154,10 @@ PROFILE_FIELDS = (
 
 def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
     changed = {k: v for k, v in data.items() if k in PROFILE_FIELDS}
+    if not changed:
+        # Nothing to write: a save() here would write back every column of a possibly stale
+        # object (undoing, say, a password reset that happened meanwhile).
+        return user
     national_id = changed.get("national_id", user.national_id) or None
     date_of_birth: date | None = changed.get("date_of_birth", user.date_of_birth)
     gender = changed.get("gender", user.gender)
@@ -144,7 +177,7 @@ def user_update_profile(*, user: User, data: dict[str, Any]) -> User:
         setattr(user, key, value)
     try:
         with transaction.atomic():
-            user.save(update_fields=list(changed) or None)
+            user.save(update_fields=list(changed))
     except IntegrityError:
         message = _("This citizen ID number is already used by another account.")
         raise DomainError(message, fields={"national_id": [message]}) from None
@@ -168,9 +201,7 @@ def token_logout(*, user: User, refresh: str) -> None:
 def user_erase(*, user: User, password: str) -> None:
     """Erase or de-identify everything personal. Kept, de-identified: the access log (the state
     must be able to answer who read what) and message records (without number or text)."""
-    if not user.check_password(password):
-        message = _("The password is wrong.")
-        raise DomainError(message, code="invalid_password", fields={"password": [message]})
+    _require_password(user, password)
     with transaction.atomic():
         old_phone = user.phone
         _blacklist_all(user)
@@ -194,13 +225,18 @@ def device_register(
     *, user: User, platform: str, token: str, app_version: str = ""
 ) -> tuple[Device, bool]:
     """Register a push token, or move it to this user. Returns (device, created)."""
+    try:
+        with transaction.atomic():
+            device = Device.objects.select_for_update().filter(token=token).first()
+            if device is None:
+                device = Device(user=user, platform=platform, token=token, app_version=app_version)
+                device.full_clean(validate_unique=False)
+                device.save()
+                return device, True
+    except IntegrityError:
+        pass  # the same new token was registered at the same moment: move that row below
     with transaction.atomic():
-        device = Device.objects.select_for_update().filter(token=token).first()
-        if device is None:
-            device = Device(user=user, platform=platform, token=token, app_version=app_version)
-            device.full_clean()
-            device.save()
-            return device, True
+        device = Device.objects.select_for_update().get(token=token)
         device.user = user
         device.platform = platform
         device.app_version = app_version

@@ -65,6 +65,9 @@ class PasswordResetSerializer(serializers.Serializer):
 class PhoneChangeSerializer(serializers.Serializer):
     phone = PhoneField(help_text=_("The new number; the code was sent to it."))
     otp = serializers.RegexField(r"^\d{6}$", **OTP_FIELD)
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
 
 
 class RefreshSerializer(serializers.Serializer):

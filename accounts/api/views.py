@@ -7,7 +7,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenRefreshView
 
@@ -28,6 +28,7 @@ from accounts.actions.users import (
 from accounts.api import serializers as s
 from accounts.models import DataAccessLog, Device, User
 from accounts.selectors import access_log_for, user_export
+from config.client_ip import client_ip
 from config.openapi import ERROR_RESPONSE as ERROR
 
 
@@ -64,7 +65,7 @@ class OtpRequestView(AuthView):
         result = otp_request(
             phone=data["phone"],
             purpose=data["purpose"],
-            ip=BaseThrottle().get_ident(request),
+            ip=client_ip(request),
             language=request.LANGUAGE_CODE,
         )
         return Response(
@@ -165,9 +166,12 @@ class MePhoneView(APIView):
 
     @extend_schema(
         request=s.PhoneChangeSerializer,
-        responses={200: s.ProfileSerializer, 400: ERROR},
+        responses={200: s.TokenPairSerializer, 400: ERROR},
         summary="Change my phone number",
-        description="Ask for a code with purpose change_phone for the new number first.",
+        description=(
+            "Ask for a code with purpose change_phone for the new number first; confirm with the "
+            "current password. Every refresh token is revoked; the answer carries a new pair."
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = s.PhoneChangeSerializer(data=request.data)
@@ -176,8 +180,9 @@ class MePhoneView(APIView):
             user=request.user,
             new_phone=serializer.validated_data["phone"],
             otp=serializer.validated_data["otp"],
+            password=serializer.validated_data["password"],
         )
-        return Response(s.ProfileSerializer(user).data)
+        return Response(_tokens(user))
 
 
 class MeExportView(APIView):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 import pytest
+from django.db import connection
 
+from accounts.actions.users import device_register
 from accounts.models import Device
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +118,31 @@ def test_deleting_an_unknown_device_is_not_found(citizen_client):
     response = citizen_client.delete(f"{URL}424242/")
 
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_registrations_of_one_token_at_once_both_succeed():
+    if connection.vendor != "postgresql":
+        pytest.skip("a race for the unique index needs concurrent writers (PostgreSQL)")
+    users = [UserFactory(phone=p) for p in ("+84912000001", "+84912000002")]
+    errors: list[BaseException] = []
+    for round_ in range(10):
+        barrier = threading.Barrier(2)
+
+        def run(user, token=f"race-token-{round_}", barrier=barrier):
+            try:
+                barrier.wait()
+                device_register(user=user, platform="android", token=token)
+            except BaseException as exc:
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(user,)) for user in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert errors == []
+    assert Device.objects.count() == 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils.timezone import localtime
 from rest_framework.test import APIClient
 
 from accounts.events import record_data_access
@@ -64,7 +65,7 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
             "email": "an@example.vn",
             "language": "vi",
             "ward": 6040,
-            "date_joined": citizen.date_joined.isoformat(),
+            "date_joined": localtime(citizen.date_joined).isoformat(),
             "last_login": None,
         },
         "devices": [
@@ -73,14 +74,13 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
                 "platform": "android",
                 "token": "fcm-token-of-an",
                 "app_version": "1.0.0",
-                "created_at": device.created_at.isoformat(),
+                "created_at": localtime(device.created_at).isoformat(),
             }
         ],
         "otp_requests": [
             {
                 "purpose": "login",
-                "created_at": challenge.created_at.isoformat(),
-                "ip": "127.0.0.1",
+                "created_at": localtime(challenge.created_at).isoformat(),
                 "used": False,
             }
         ],
@@ -90,8 +90,8 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
                 "purpose": "otp:login",
                 "status": "sent",
                 "text": "",
-                "created_at": sms.created_at.isoformat(),
-                "sent_at": sms.sent_at.isoformat(),
+                "created_at": localtime(sms.created_at).isoformat(),
+                "sent_at": localtime(sms.sent_at).isoformat(),
             }
         ],
         "access_log": [
@@ -100,7 +100,7 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
                 "resource": "profile",
                 "purpose": "Tiếp nhận hồ sơ",
                 "channel": "api",
-                "at": read.created_at.isoformat(),
+                "at": localtime(read.created_at).isoformat(),
             }
         ],
     }

@@ -26,7 +26,7 @@ VALID = [
     ("020303001234", date(2003, 2, 14), "female"),  # 3 = female 2000s, born '03
     ("001185000123", date(1985, 12, 31), "female"),  # Hà Nội, 1 = female 1900s
     ("079205001234", date(2005, 1, 1), "male"),  # Hồ Chí Minh City, 2 = male 2000s
-    ("096999000001", date(1899, 7, 1), "female"),  # Cà Mau, 9 = female 1800s
+    ("096100000001", date(1900, 1, 1), "female"),  # Cà Mau, 1 = female 1900s, born 1900
     ("020090001234", None, ""),  # nothing to compare with yet: structure only
 ]
 
@@ -43,6 +43,8 @@ INVALID = [
     ("020190001234", None, "male", [GENDER]),
     ("020290001234", date(1990, 5, 1), "male", [CENTURY]),  # 2 = 2000s
     ("020091001234", date(1990, 5, 1), "male", [YEAR]),
+    # 8/9 are the 24th century (Circular 07/2016/TT-BCA art. 7), not the 19th.
+    ("096999000001", date(1899, 7, 1), "female", [CENTURY]),
     ("003391001234", date(1990, 5, 1), "male", [PROVINCE, GENDER, CENTURY, YEAR]),
 ]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 
@@ -171,3 +173,11 @@ def test_a_date_of_birth_in_the_future_is_refused(citizen, citizen_client):
         "date_of_birth": ["The date of birth cannot be in the future."]
     }
     assert row(citizen) == before
+
+
+def test_an_empty_patch_writes_nothing(citizen, citizen_client):
+    with CaptureQueriesContext(connection) as queries:
+        response = citizen_client.patch("/api/v1/me/", {})
+
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries if q["sql"].startswith("UPDATE")] == []

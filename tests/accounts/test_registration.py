@@ -8,6 +8,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import OtpChallenge, User
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -264,27 +265,66 @@ def test_password_reset_for_an_unknown_number(client, request_otp):
 
 
 def test_change_phone_with_a_code_texted_to_the_new_number(
-    citizen, citizen_client, password, request_otp, sms_outbox, login
+    citizen, citizen_client, password, request_otp, sms_outbox, deliver_sms, login
 ):
+    old_tokens = login(citizen.phone, password)
     code = request_otp("0934 567 890", "change_phone")
     assert [s.phone for s in sms_outbox] == [NEW_PHONE]
 
-    response = citizen_client.post("/api/v1/me/phone/", {"phone": "0934567890", "otp": code})
+    response = citizen_client.post(
+        "/api/v1/me/phone/", {"phone": "0934567890", "otp": code, "password": password}
+    )
 
     assert response.status_code == 200
-    assert response.json()["phone"] == NEW_PHONE
+    assert set(response.json()) == {"access", "refresh"}
     citizen.refresh_from_db()
     assert citizen.phone == NEW_PHONE
     assert login("0934567890", password)
     old = APIClient().post("/api/v1/auth/token/", {"phone": "0912345678", "password": password})
     assert old.status_code == 401
+    # Every earlier session is logged out; the new pair works.
+    stale = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": old_tokens["refresh"]})
+    assert stale.status_code == 401
+    fresh = APIClient().post("/api/v1/auth/token/refresh/", {"refresh": response.json()["refresh"]})
+    assert fresh.status_code == 200
+    # The old number is told, with the new one masked.
+    [notice] = deliver_sms()
+    assert notice.phone == "+84912345678"
+    assert notice.body == (
+        "Cong dan so: so dien thoai cua tai khoan da duoc doi thanh +849*****890. "
+        "Neu khong phai ban, hay lien he bo phan mot cua cua xa/phuong."
+    )
+
+
+def test_change_phone_needs_the_password(citizen, citizen_client, request_otp, sms_outbox):
+    code = request_otp(NEW_PHONE, "change_phone")
+
+    response = citizen_client.post(
+        "/api/v1/me/phone/",
+        {"phone": NEW_PHONE, "otp": code, "password": "not-the-password"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_password",
+        "message": "The password is wrong.",
+        "fields": {"password": ["The password is wrong."]},
+    }
+    citizen.refresh_from_db()
+    assert citizen.phone == "+84912345678"
+    # The code was not spent: the holder can still use it with the right password.
+    assert OtpChallenge.objects.get(phone=NEW_PHONE).consumed_at is None
+    assert len(sms_outbox) == 1
 
 
 def test_change_phone_with_a_wrong_code(citizen, citizen_client, request_otp):
     code = request_otp(NEW_PHONE, "change_phone")
 
     response = citizen_client.post(
-        "/api/v1/me/phone/", {"phone": NEW_PHONE, "otp": wrong(code)}, HTTP_ACCEPT_LANGUAGE="en"
+        "/api/v1/me/phone/",
+        {"phone": NEW_PHONE, "otp": wrong(code), "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert (response.status_code, response.json()) == (400, INVALID_OTP_EN)
@@ -296,7 +336,9 @@ def test_change_phone_with_a_code_asked_for_another_purpose(citizen, citizen_cli
     code = request_otp(NEW_PHONE, "register")
 
     response = citizen_client.post(
-        "/api/v1/me/phone/", {"phone": NEW_PHONE, "otp": code}, HTTP_ACCEPT_LANGUAGE="en"
+        "/api/v1/me/phone/",
+        {"phone": NEW_PHONE, "otp": code, "password": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert (response.status_code, response.json()) == (400, INVALID_OTP_EN)
@@ -313,7 +355,7 @@ def test_change_phone_to_a_number_with_an_account_is_impossible(
 
     response = citizen_client.post(
         "/api/v1/me/phone/",
-        {"phone": other_citizen.phone, "otp": "123456"},
+        {"phone": other_citizen.phone, "otp": "123456", "password": PASSWORD},
         HTTP_ACCEPT_LANGUAGE="en",
     )
 

@@ -651,3 +651,35 @@ def test_erase_phone_of_a_number_without_messages_changes_nothing():
 
     assert sms_erase_phone(phone=PHONE) == 0
     assert _row(message) == kept
+
+
+def test_erase_phone_fails_a_message_being_sent_so_it_is_never_retried(sms_outbox):
+    sending = SmsMessageFactory(
+        phone=PHONE, status=DeliveryStatus.SENDING, attempts=1, body=OTP_TEXT
+    )
+
+    assert sms_erase_phone(phone=PHONE) == 1
+
+    row = SmsMessage.objects.filter(pk=sending.pk).values()[0]
+    assert (row["status"], row["error"], row["phone"], row["body"]) == (
+        DeliveryStatus.TECHNICAL_FAILURE,
+        "recipient erased",
+        "",
+        "",
+    )
+    assert sms_send(message_id=str(sending.id)) is SendOutcome.SKIPPED
+    assert sms_outbox == []
+
+
+def test_a_message_without_a_number_is_never_sent(sms_outbox):
+    message = SmsMessageFactory(phone="", body=NOTICE_TEXT, sensitive=False)
+
+    assert sms_send(message_id=str(message.id)) is SendOutcome.FAILED
+
+    row = _row(message)
+    assert (row["status"], row["error"], row["attempts"]) == (
+        DeliveryStatus.TECHNICAL_FAILURE,
+        "no recipient",
+        0,
+    )
+    assert sms_outbox == []
