@@ -278,6 +278,11 @@ else:
 
 # --- Providers --------------------------------------------------------------------------------
 SMS_PROVIDER = env.str("SMS_PROVIDER", default="file")
+if not DEBUG and SMS_PROVIDER in ("console", "memory"):
+    # console prints every OTP into the logs; memory sends nothing to anyone.
+    raise ImproperlyConfigured(
+        f"SMS_PROVIDER={SMS_PROVIDER} is for development and tests only (DEBUG is off)."
+    )
 SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms-outbox.jsonl")))
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
 

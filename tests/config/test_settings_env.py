@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -21,7 +22,13 @@ from accounts.models import OtpChallenge
 from tests.conftest import unused_port
 
 SETTINGS_FILE = Path(settings.BASE_DIR) / "config" / "settings.py"
-READ_VARIABLES = ("BEHIND_TLS_PROXY", "NUM_PROXIES", "REDIS_URL", "REDIS_CACHE_URL")
+READ_VARIABLES = (
+    "BEHIND_TLS_PROXY",
+    "NUM_PROXIES",
+    "REDIS_URL",
+    "REDIS_CACHE_URL",
+    "SMS_PROVIDER",
+)
 
 
 def production_settings(tmp_path: Path, **environment: str) -> dict[str, Any]:
@@ -30,7 +37,7 @@ def production_settings(tmp_path: Path, **environment: str) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         for name in (*READ_VARIABLES, "CELERY_BROKER_URL"):
             mp.delenv(name, raising=False)
-        mp.setenv("DEBUG", "false")
+        mp.setenv("DEBUG", environment.pop("DEBUG", "false"))
         mp.setenv("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
         mp.setenv("VAR_DIR", str(tmp_path / "var"))
         for name, value in environment.items():
@@ -159,3 +166,17 @@ def test_compose_leaves_num_proxies_to_follow_behind_tls_proxy():
     for name in ("web", "worker", "beat"):
         environment = compose["services"][name]["environment"]
         assert environment["NUM_PROXIES"] == "${NUM_PROXIES:-}"
+
+
+# --- SMS provider ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("provider", ["console", "memory"])
+def test_development_sms_providers_refuse_to_boot_in_production(tmp_path, provider):
+    with pytest.raises(ImproperlyConfigured, match=f"SMS_PROVIDER={provider} is for development"):
+        production_settings(tmp_path, SMS_PROVIDER=provider)
+
+    assert production_settings(tmp_path, SMS_PROVIDER=provider, DEBUG="true")["SMS_PROVIDER"] == (
+        provider
+    )
+    assert production_settings(tmp_path)["SMS_PROVIDER"] == "file"
