@@ -64,6 +64,13 @@ def _bad_request() -> JsonResponse:
     return JsonResponse(error_body("bad_request", _malformed()), status=400)
 
 
+def _server_error() -> JsonResponse:
+    return JsonResponse(
+        error_body("server_error", _("An unexpected error occurred. Please try again later.")),
+        status=500,
+    )
+
+
 def _permission_denied() -> JsonResponse:
     return JsonResponse(
         error_body("permission_denied", _("You do not have permission to perform this action.")),
@@ -173,10 +180,7 @@ class ApiExceptionMiddleware:
             logger.warning("Permission denied on %s %s", request.method, request.path)
             return _permission_denied()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return JsonResponse(
-            error_body("server_error", _("An unexpected error occurred. Please try again later.")),
-            status=500,
-        )
+        return _server_error()
 
 
 # Exempt: the catch-all answers every method, and a POST/DELETE to an unknown API URL must get
@@ -226,10 +230,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler500(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path):
-        return JsonResponse(
-            error_body("server_error", _("An unexpected error occurred. Please try again later.")),
-            status=500,
-        )
+        return _server_error()
     from django.views.defaults import server_error
 
     return server_error(request)
