@@ -56,23 +56,31 @@ def error_body(code: str, message: str, fields: dict[str, Any] | None = None) ->
 
 
 # The messages of DRF's ParseError and PermissionDenied, already in the catalog.
+class ErrorResponse(JsonResponse):
+    """The error body as DRF renders it: compact UTF-8, Vietnamese readable on the wire."""
+
+    def __init__(self, data: dict[str, Any], **kwargs: Any) -> None:
+        kwargs.setdefault("json_dumps_params", {"ensure_ascii": False, "separators": (",", ":")})
+        super().__init__(data, **kwargs)
+
+
 def _malformed() -> str:
     return _("Malformed request.")
 
 
 def _bad_request() -> JsonResponse:
-    return JsonResponse(error_body("bad_request", _malformed()), status=400)
+    return ErrorResponse(error_body("bad_request", _malformed()), status=400)
 
 
 def _server_error() -> JsonResponse:
-    return JsonResponse(
+    return ErrorResponse(
         error_body("server_error", _("An unexpected error occurred. Please try again later.")),
         status=500,
     )
 
 
 def _permission_denied() -> JsonResponse:
-    return JsonResponse(
+    return ErrorResponse(
         error_body("permission_denied", _("You do not have permission to perform this action.")),
         status=403,
     )
@@ -167,7 +175,7 @@ class ApiExceptionMiddleware:
         if not is_api_path(request.path):
             return None
         if isinstance(exception, Http404):
-            return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+            return ErrorResponse(error_body("not_found", _("Not found.")), status=404)
         if isinstance(exception, SuspiciousOperation):
             # Django logs these to django.security.<name> (where alerts watch); so do we, as
             # answering here keeps Django's own handler from seeing them.
@@ -187,7 +195,7 @@ class ApiExceptionMiddleware:
 # the JSON 404, not the CSRF middleware's HTML 403 (API clients send no CSRF cookie).
 @csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return ErrorResponse(error_body("not_found", _("Not found.")), status=404)
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -211,7 +219,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW. DRF's views are exempt (JWT needs no CSRF); this answers for any other
     view under the API that keeps the check."""
     if is_api_path(request.path):
-        return JsonResponse(
+        return ErrorResponse(
             error_body("csrf_failed", _("CSRF verification failed. Request aborted.")),
             status=403,
         )
