@@ -96,6 +96,19 @@ class UserAdmin(BaseUserAdmin):
             return qs
         return qs.filter(pk__in=citizens_visible_to(official=request.user).values("pk"))
 
+    # What an official who sees numbers masked may filter on through the URL: Django would
+    # otherwise accept ?phone__startswith=… on any field and confirm a number digit by digit.
+    MASKED_LOOKUP_ROOTS = frozenset({"is_staff", "is_active", "groups", "ward"})
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if (
+            request is not None
+            and not self._sees_full(request)
+            and lookup.split("__", 1)[0] not in self.MASKED_LOOKUP_ROOTS
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_search_fields(self, request: HttpRequest):
         # Searching by number would confirm a number the official is shown only masked.
         return ["full_name", "phone"] if self._sees_full(request) else ["full_name"]

@@ -108,6 +108,9 @@ class OtpChallenge(models.Model):
     code_sealed = models.CharField(max_length=6, blank=True)
     language = models.CharField(max_length=5, choices=Language.choices, default=Language.VI)
     dispatched_at = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(null=True, blank=True)
+    # The client address; an IPv6 address is kept as its /64 (one subscriber's whole network),
+    # so that the per-address cap cannot be dodged by walking through it.
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -135,6 +138,24 @@ class OtpChallenge(models.Model):
 
     def __str__(self) -> str:
         return f"OTP {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailure(models.Model):
+    """A password check that failed (or is under way) for a number, for the login lock. The
+    number is kept as a digest: this table only needs to count."""
+
+    phone_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")
+        indexes = [
+            models.Index(fields=["phone_digest", "created_at"], name="login_failure_phone_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_digest[:8]}… {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class DevicePlatform(models.TextChoices):

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
 from django.core.management import call_command
-from django.utils import timezone
 
-from accounts.actions.otp import otp_deliver, otp_sweep_undispatched
-from accounts.models import OtpChallenge
+from accounts.actions.otp import otp_deliver, otp_purge_old, otp_sweep_undispatched
+from accounts.login_attempts import purge_login_failures
 
 
 @shared_task(name="accounts.deliver_otp", acks_late=True)
@@ -22,11 +19,12 @@ def sweep_undispatched_otps() -> int:
 
 @shared_task(name="accounts.purge_expired_otps", acks_late=True)
 def purge_expired_otps() -> int:
-    """Keep OTP rows only as long as caps and locks look at them (data minimisation)."""
-    deleted, _rows = OtpChallenge.objects.filter(
-        created_at__lt=timezone.now() - timedelta(days=2)
-    ).delete()
-    return deleted
+    return otp_purge_old()
+
+
+@shared_task(name="accounts.purge_login_failures", acks_late=True)
+def purge_login_failures_task() -> int:
+    return purge_login_failures()
 
 
 @shared_task(name="accounts.flush_expired_tokens", acks_late=True)

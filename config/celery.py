@@ -30,6 +30,7 @@ app.conf.update(
         "accounts.sweep_undispatched_otps": {"queue": Queues.MAINTENANCE},
         "notifications.sweep_stuck_sms": {"queue": Queues.MAINTENANCE},
         "accounts.purge_expired_otps": {"queue": Queues.MAINTENANCE},
+        "accounts.purge_login_failures": {"queue": Queues.MAINTENANCE},
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
     },
     task_serializer="json",
@@ -66,6 +67,10 @@ app.conf.update(
         "purge-expired-otps": {
             "task": "accounts.purge_expired_otps",
             "schedule": crontab(minute=17, hour=3),
+        },
+        "purge-login-failures": {
+            "task": "accounts.purge_login_failures",
+            "schedule": crontab(minute=47),
         },
         "flush-expired-tokens": {
             "task": "accounts.flush_expired_tokens",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -61,6 +62,17 @@ def _account_fits(phone: str, purpose: str) -> bool:
     return User.objects.filter(phone=phone, is_active=True).exists()
 
 
+def _cap_address(ip: str | None) -> str | None:
+    """The address the per-address cap counts: an IPv6 client by its /64, which one subscriber
+    gets whole (walking through it must not reset the cap)."""
+    if not ip:
+        return None
+    address = ipaddress.ip_address(ip)
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
 def _pad(challenge_id: str) -> int:
     key = hashlib.sha256(b"otp-seal:" + settings.SECRET_KEY.encode()).digest()
     digest = hmac.new(key, challenge_id.encode(), hashlib.sha256).digest()
@@ -100,6 +112,7 @@ def otp_request(
     otp_deliver, so neither the answer nor its timing tells an account apart."""
     from accounts.tasks import deliver_otp
 
+    ip = _cap_address(ip)
     now = timezone.now()
     ttl = settings.OTP_TTL_SECONDS
     cooldown = settings.OTP_RESEND_SECONDS
@@ -107,12 +120,14 @@ def otp_request(
 
     with transaction.atomic():
         _serialize_on(phone)
-        # One read of the number's last day answers the cool-down, the daily cap and the lock
-        # (the cool-down and the lock window are both shorter than a day).
-        recent = OtpChallenge.objects.filter(phone=phone, created_at__gte=day_ago).aggregate(
+        # One read of the number's recent rows answers the cool-down, the daily cap and the lock.
+        lock_since = now - _lock_window()
+        recent = OtpChallenge.objects.filter(
+            phone=phone, created_at__gte=min(day_ago, lock_since)
+        ).aggregate(
             last=Max("created_at"),
-            today=Count("id"),
-            failures=Sum("failures", filter=Q(created_at__gte=now - _lock_window())),
+            today=Count("id", filter=Q(created_at__gte=day_ago)),
+            failures=Sum("failures", filter=Q(created_at__gte=lock_since)),
         )
         if recent["last"] and (wait := cooldown - int((now - recent["last"]).total_seconds())) > 0:
             return OtpRequestResult(resend_after=wait, expires_in=ttl)
@@ -200,11 +215,16 @@ def otp_sweep_undispatched() -> list[str]:
     ids = [
         str(pk)
         for pk in OtpChallenge.objects.filter(
-            dispatched_at__isnull=True, created_at__lte=now - UNDISPATCHED_AFTER
+            Q(requeued_at__isnull=True) | Q(requeued_at__lte=now - UNDISPATCHED_AFTER),
+            dispatched_at__isnull=True,
+            created_at__lte=now - UNDISPATCHED_AFTER,
         )
         .order_by("created_at")
         .values_list("id", flat=True)[:1000]
     ]
+    # Stamped, so a delivery still waiting behind a long queue is re-queued once per interval,
+    # not at every sweep.
+    OtpChallenge.objects.filter(pk__in=ids).update(requeued_at=now)
     for pk in ids:
         deliver_otp.apply_async(args=[pk])
     return ids
@@ -250,3 +270,10 @@ def otp_verify(*, phone: str, purpose: str, code: str) -> None:
             challenge.save(update_fields=["checks", "failures"])
             failure = InvalidOtp()
     raise failure
+
+
+def otp_purge_old() -> int:
+    """Keep OTP rows only as long as the caps and the lock look at them (data minimisation)."""
+    keep = max(timedelta(days=2), 2 * _lock_window())
+    deleted, _rows = OtpChallenge.objects.filter(created_at__lt=timezone.now() - keep).delete()
+    return deleted

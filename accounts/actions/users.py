@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.actions.otp import otp_verify
 from accounts.errors import InvalidCredentials, InvalidOtp, LoginLocked
-from accounts.login_attempts import login_failed, login_locked, login_succeeded
+from accounts.login_attempts import password_check
 from accounts.models import Device, OtpChallenge, OtpPurpose, User
 from accounts.national_id import national_id_errors
 from config.errors import DomainError
@@ -65,18 +65,20 @@ def user_register(*, phone: str, otp: str, password: str, full_name: str) -> Use
 
 
 def user_authenticate_password(*, phone: str, password: str) -> User:
-    if login_locked(phone):
-        raise LoginLocked()
     user = User.objects.filter(phone=phone, is_active=True).first()
-    if user is None:
-        # Same work as a real check, so timing does not reveal unknown numbers.
-        User().set_password(password)
-        login_failed(phone)
+
+    def check() -> bool:
+        if user is None:
+            # Same work as a real check, so timing does not reveal unknown numbers.
+            User().set_password(password)
+            return False
+        return user.check_password(password)
+
+    passed = password_check(phone, check)
+    if passed is None:
+        raise LoginLocked()
+    if not passed:
         raise InvalidCredentials()
-    if not user.check_password(password):
-        login_failed(phone)
-        raise InvalidCredentials()
-    login_succeeded(phone)
     return user
 
 
@@ -110,7 +112,12 @@ def user_reset_password(*, phone: str, otp: str, password: str) -> User:
 
 
 def _require_password(user: User, password: str) -> None:
-    if not user.check_password(password):
+    """Confirm a sensitive change with the password, under the same lock as logging in: a
+    stolen access token must not be a way to guess the password."""
+    passed = password_check(user.phone, lambda: user.check_password(password))
+    if passed is None:
+        raise LoginLocked()
+    if not passed:
         message = _("The password is wrong.")
         raise DomainError(message, code="invalid_password", fields={"password": [message]})
 

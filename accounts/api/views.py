@@ -136,6 +136,13 @@ class LogoutView(APIView):
 
 
 class MeView(APIView):
+    throttle_scope = "auth"
+
+    def get_throttles(self):
+        # Writes (a profile change, an erasure with its password) are throttled like logins;
+        # reading one's own profile is not.
+        return [] if self.request.method == "GET" else [ScopedRateThrottle()]
+
     @extend_schema(responses={200: s.ProfileSerializer})
     def get(self, request: Request) -> Response:
         return Response(s.ProfileSerializer(request.user).data)

@@ -79,3 +79,34 @@ def test_sms_records_are_for_technical_administrators_only(province_admin, offic
 
     for user in (province_admin, official):
         assert admin_client(user).get("/admin/notifications/smsmessage/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        {"phone": "+84912345678"},
+        {"phone__startswith": "+849123"},
+        {"national_id__startswith": "0200900012"},
+        {"date_of_birth__year": "1990"},
+    ],
+)
+def test_an_official_cannot_filter_on_masked_fields_through_the_url(citizen, official, lookup):
+    User.objects.filter(pk=citizen.pk).update(
+        national_id="020090001234", date_of_birth="1990-05-01"
+    )
+
+    response = admin_client(official).get(USERS, lookup)
+
+    assert response.status_code == 400
+
+
+def test_an_official_may_use_the_list_filters(citizen, official):
+    response = admin_client(official).get(USERS, {"is_active__exact": "1"})
+
+    assert listed(response) == [citizen.pk]
+
+
+def test_a_province_administrator_may_filter_on_the_number(citizen, province_admin):
+    response = admin_client(province_admin).get(USERS, {"phone__startswith": "+849123"})
+
+    assert listed(response) == [citizen.pk]

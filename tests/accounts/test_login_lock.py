@@ -73,3 +73,43 @@ def test_the_admin_login_shares_the_lock(official, password):
     assert response.status_code == 200  # the form again: not logged in
     assert "_auth_user_id" not in client.session
     assert login(official.phone, password) == (429, LOCKED_EN)
+
+
+def test_confirming_a_phone_change_shares_the_lock(citizen, citizen_client, password):
+    payload = {"phone": "0934567890", "otp": "123456", "password": "not-the-password"}
+    for _ in range(3):
+        response = citizen_client.post("/api/v1/me/phone/", payload, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.json()["code"] == "invalid_password"
+
+    response = citizen_client.post(
+        "/api/v1/me/phone/", {**payload, "password": password}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert (response.status_code, response.json()) == (429, LOCKED_EN)
+    assert login(citizen.phone, password) == (429, LOCKED_EN)
+
+
+def test_the_lock_is_kept_in_the_database_not_the_cache(citizen, password):
+    from django.core.cache import cache
+
+    for _ in range(3):
+        login(citizen.phone, "wrong-password")
+    cache.clear()
+
+    assert login(citizen.phone, password) == (429, LOCKED_EN)
+
+
+def test_failures_age_out_of_the_window(citizen, password):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.login_attempts import purge_login_failures
+    from accounts.models import LoginFailure
+
+    for _ in range(3):
+        login(citizen.phone, "wrong-password")
+    LoginFailure.objects.update(created_at=timezone.now() - timedelta(minutes=16))
+
+    assert purge_login_failures() == 3
+    assert login(citizen.phone, password)[0] == 200

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -421,3 +422,54 @@ def test_a_forged_x_forwarded_for_is_ignored_without_a_proxy(request_otp):
     assert OtpChallenge.objects.get().ip == "127.0.0.1"
 
     assert ask("+84934567891", "register", HTTP_X_FORWARDED_FOR="not-an-address")[0] == 202
+
+
+def test_an_ipv6_client_is_capped_by_its_64(settings, request_otp):
+    settings.OTP_DAILY_PER_IP = 2
+    assert request_otp("+84934567891", "register", REMOTE_ADDR="2001:db8:1:2::10") is not None
+    assert request_otp("+84934567892", "register", REMOTE_ADDR="2001:db8:1:2:ffff::1") is not None
+
+    # Another address in the same /64 is the same subscriber: capped.
+    assert request_otp("+84934567893", "register", REMOTE_ADDR="2001:db8:1:2::abcd") is None
+    # The next /64 is someone else.
+    assert request_otp("+84934567894", "register", REMOTE_ADDR="2001:db8:1:3::1") is not None
+    assert sorted(set(OtpChallenge.objects.values_list("ip", flat=True))) == [
+        "2001:db8:1:2::",
+        "2001:db8:1:3::",
+    ]
+
+
+# --- Deliveries the broker lost ---------------------------------------------------------------
+
+
+def test_the_sweeper_requeues_a_lost_delivery_once_per_interval(published_tasks):
+    from accounts.actions.otp import UNDISPATCHED_AFTER, otp_sweep_undispatched
+
+    assert ask(NEW_PHONE, "register")[0] == 202  # published to nowhere: on_commit never ran
+    challenge = OtpChallenge.objects.get()
+    assert otp_sweep_undispatched() == []  # too young to be called lost
+
+    long_ago = timezone.now() - UNDISPATCHED_AFTER - timedelta(seconds=1)
+    OtpChallenge.objects.update(created_at=long_ago)
+    assert otp_sweep_undispatched() == [str(challenge.id)]
+    assert otp_sweep_undispatched() == []  # still queued: not again at once
+    OtpChallenge.objects.update(requeued_at=long_ago)
+    assert otp_sweep_undispatched() == [str(challenge.id)]
+    assert [(t.name, t.args) for t in published_tasks] == [
+        ("accounts.deliver_otp", [str(challenge.id)])
+    ] * 2
+
+
+def test_the_sweeper_closes_deliveries_that_expired_unsent(deliver_sms):
+    from accounts.actions.otp import otp_sweep_undispatched
+
+    assert ask(NEW_PHONE, "register")[0] == 202
+    OtpChallenge.objects.update(
+        created_at=timezone.now() - timedelta(minutes=6),
+        expires_at=timezone.now() - timedelta(minutes=1),
+    )
+
+    assert otp_sweep_undispatched() == []
+    challenge = OtpChallenge.objects.get()
+    assert (challenge.dispatched_at is not None, challenge.code_sealed) == (True, "")
+    assert deliver_sms() == []

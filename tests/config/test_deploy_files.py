@@ -111,7 +111,7 @@ def test_web_is_gunicorn_on_the_wsgi_application_and_is_checked_on_readyz():
 
     assert web["command"][:2] == ["gunicorn", "config.wsgi:application"]
     assert "/readyz" in _command_line(web["healthcheck"]["test"])
-    assert web["ports"] == ["${WEB_PORT:-8000}:8000"]
+    assert web["ports"] == ["${WEB_BIND:-127.0.0.1}:${WEB_PORT:-8000}:8000"]
 
 
 def test_worker_consumes_every_declared_queue():
