@@ -353,3 +353,24 @@ def test_unit_lists_are_read_only(lang_son, api_client):
     assert Ward.objects.count() == 65
     assert api_client.delete(PROVINCES_URL).status_code == 405
     assert Province.objects.count() == 1
+
+
+def test_postgresql_serves_the_word_search_from_a_trigram_index():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index exists on PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+            ["digital_address_ward_search_trgm"],
+        )
+        [(definition,)] = cursor.fetchall()
+        assert "USING gin (search_name gin_trgm_ops)" in definition
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT code FROM digital_address_ward WHERE search_name LIKE %s",
+            ["%that khe%"],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "digital_address_ward_search_trgm" in plan
