@@ -15,14 +15,22 @@ ROLE_GROUPS: dict[str, str] = {
     Role.PROVINCE_ADMIN: "Quản trị cấp tỉnh",
 }
 
-_DESK = ["accounts.view_user", "digital_address.view_ward", "digital_address.view_province"]
+_DESK = [
+    "accounts.view_user",
+    "digital_address.view_ward",
+    "digital_address.view_province",
+    "digital_address.view_household",
+]
+# Verifying households and attaching external codes is the one-stop desk's and the processing
+# officials' work; their leaders too.
+_HOUSEHOLDS = [*_DESK, "digital_address.verify_household", "digital_address.import_households"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.RECEPTION: _DESK,
-    Role.PROCESSING: _DESK,
-    Role.APPROVAL: _DESK,
+    Role.RECEPTION: _HOUSEHOLDS,
+    Role.PROCESSING: _HOUSEHOLDS,
+    Role.APPROVAL: _HOUSEHOLDS,
     Role.BROADCASTING: _DESK,
     Role.PROVINCE_ADMIN: [
-        *_DESK,
+        *_HOUSEHOLDS,
         "accounts.view_full_national_id",
         "accounts.view_officialprofile",
         "accounts.view_dataaccesslog",

@@ -47,6 +47,8 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("400")
         if self._requires_authentication():
             codes.append("401")
+        if self._checks_more_than_login():
+            codes.append("403")
         if any(p["in"] == "path" for p in parameters) or query & PAGINATION_PARAMETERS:
             codes.append("404")
         if "requestBody" in operation:
@@ -54,6 +56,13 @@ class AutoSchema(SpectacularAutoSchema):
         if getattr(self.view, "throttle_classes", None):
             codes.append("429")
         return codes
+
+    def _checks_more_than_login(self) -> bool:
+        """A permission class beyond "logged in" (an official's) can answer 403."""
+        return any(
+            not isinstance(permission, (permissions.AllowAny, permissions.IsAuthenticated))
+            for permission in self.view.get_permissions()
+        )
 
     def _requires_authentication(self) -> bool:
         if not self.view.get_authenticators():

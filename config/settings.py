@@ -251,6 +251,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "accounts.models.Language",
         "GenderEnum": "accounts.models.Gender",
+        "VerificationStatusEnum": "digital_address.models.VerificationStatus",
+        "InvitationStatusEnum": "digital_address.models.InvitationStatus",
+        "RelationshipEnum": "digital_address.models.Relationship",
+        "InvitableRelationshipEnum": "digital_address.models.INVITABLE_RELATIONSHIPS",
     },
 }
 
@@ -300,6 +304,13 @@ LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", default=15)
 
 DEPLOYMENT_PROVINCE_CODE = env.int("DEPLOYMENT_PROVINCE_CODE", default=20)
+
+# --- Digital addresses ---------------------------------------------------------------------
+# The address a house plate's QR code opens: the public site's origin, so plates printed from an
+# internal admin host still point to the public one. Empty: the origin of the request.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="").rstrip("/")
+# Rows a CSV import uploaded through the API may hold; larger files go through the command.
+HOUSEHOLD_IMPORT_MAX_ROWS = env.int("HOUSEHOLD_IMPORT_MAX_ROWS", default=20000)
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,33 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext as _
 
+from accounts.events import record_data_access
+from accounts.models import AccessChannel
 from accounts.selectors import official_ward_codes
-from digital_address.models import Province, Ward
+from config.errors import DomainError
+from digital_address import address_codes
+from digital_address.actions.households import (
+    external_code_attach,
+    household_reject,
+    household_verify,
+)
+from digital_address.models import (
+    ExternalAddressCode,
+    ExternalCodeScheme,
+    Household,
+    HouseholdEvent,
+    HouseholdMember,
+    Province,
+    Ward,
+)
 
 
 @admin.register(Province)
@@ -33,3 +56,221 @@ class WardAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         codes = official_ward_codes(user=request.user)
         return qs if codes is None else qs.filter(code__in=codes)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Part of the household page: whoever may view the household sees it."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("digital_address.view_household")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class MemberInline(ReadOnlyInline):
+    model = HouseholdMember
+    fields = ["full_name", "date_of_birth", "relationship", "has_account", "joined_at", "ended_at"]
+    readonly_fields = fields
+
+    @admin.display(boolean=True, description=_("has an account"))
+    def has_account(self, member: HouseholdMember) -> bool:
+        return member.user_id is not None
+
+
+class ExternalCodeInline(ReadOnlyInline):
+    model = ExternalAddressCode
+    fields = ["scheme", "code", "created_at"]
+    readonly_fields = fields
+
+
+class EventInline(ReadOnlyInline):
+    model = HouseholdEvent
+    fields = ["created_at", "kind", "actor", "data"]
+    readonly_fields = fields
+    verbose_name_plural = _("timeline")
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for rejection"), max_length=500, widget=forms.Textarea)
+
+
+class ExternalCodeForm(forms.Form):
+    scheme = forms.ChoiceField(label=_("Scheme"), choices=ExternalCodeScheme.choices)
+    code = forms.CharField(label=_("Code"), max_length=64)
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    """The verification queue of an official's wards: filter on "Pending verification"; verify
+    in bulk from the list, reject (with a reason) and attach external codes from a household."""
+
+    list_display = ["display_code", "ward", "address_line", "has_location", "status", "created_at"]
+    list_filter = ["status", "source", ("ward", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["ward"]
+    search_fields = ["=code", "street", "hamlet", "=external_codes__code"]
+    ordering = ["-id"]
+    show_full_result_count = False
+    actions = ["verify_selected"]
+    inlines = [MemberInline, ExternalCodeInline, EventInline]
+    fields = [
+        "display_code",
+        "ward",
+        "house_number",
+        "street",
+        "hamlet",
+        "latitude",
+        "longitude",
+        "plus_code",
+        "status",
+        "rejection_reason",
+        "reviewed_by",
+        "reviewed_at",
+        "source",
+        "import_ref",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        return qs.in_wards(official_ward_codes(user=request.user))
+
+    def get_search_results(self, request, queryset, search_term):
+        # A code typed from a plate, with its separators, finds the household.
+        if address_codes.looks_native(search_term):
+            search_term = address_codes.strip_separators(search_term)
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Nothing is edited in a form: verification goes through the actions below.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("digital address code"), ordering="code")
+    def display_code(self, household: Household) -> str:
+        return household.formatted_code
+
+    @admin.display(boolean=True, description=_("located"))
+    def has_location(self, household: Household) -> bool:
+        return household.has_location
+
+    def _can_verify(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("digital_address.verify_household")
+
+    def get_actions(self, request: HttpRequest):
+        actions = super().get_actions(request)
+        if not self._can_verify(request):
+            actions.pop("verify_selected", None)
+        return actions
+
+    @admin.action(description=_("Verify the selected households"))
+    def verify_selected(self, request: HttpRequest, queryset) -> None:
+        done, refused = 0, 0
+        for household in queryset:
+            try:
+                household_verify(actor=request.user, household=household)
+                done += 1
+            except DomainError:
+                refused += 1
+        self.message_user(request, _("%(count)d household(s) verified.") % {"count": done})
+        if refused:
+            self.message_user(
+                request,
+                _("%(count)d household(s) could not be verified in their current state.")
+                % {"count": refused},
+                level=messages.WARNING,
+            )
+
+    def get_urls(self):
+        urls = super().get_urls()
+        extra = [
+            path(
+                "<int:pk>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="digital_address_household_reject",
+            ),
+            path(
+                "<int:pk>/external-code/",
+                self.admin_site.admin_view(self.external_code_view),
+                name="digital_address_household_external_code",
+            ),
+        ]
+        return extra + urls
+
+    def _household_or_404(self, request: HttpRequest, pk: int) -> Household:
+        if not self._can_verify(request):
+            raise PermissionDenied
+        return get_object_or_404(self.get_queryset(request), pk=pk)
+
+    def _form_view(self, request, household, form, title, on_valid):
+        if request.method == "POST" and form.is_valid():
+            try:
+                on_valid(form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("Saved."))
+                return redirect("admin:digital_address_household_change", household.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": household,
+            "title": title,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/digital_address/household_form.html", context)
+
+    def reject_view(self, request: HttpRequest, pk: int):
+        household = self._household_or_404(request, pk)
+        form = RejectForm(request.POST or None)
+        return self._form_view(
+            request,
+            household,
+            form,
+            _("Reject household %(code)s") % {"code": household.formatted_code},
+            lambda data: household_reject(
+                actor=request.user, household=household, reason=data["reason"]
+            ),
+        )
+
+    def external_code_view(self, request: HttpRequest, pk: int):
+        household = self._household_or_404(request, pk)
+        form = ExternalCodeForm(request.POST or None)
+        return self._form_view(
+            request,
+            household,
+            form,
+            _("Attach an external code to %(code)s") % {"code": household.formatted_code},
+            lambda data: external_code_attach(
+                actor=request.user, household=household, scheme=data["scheme"], code=data["code"]
+            ),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_verify": self._can_verify(request)}
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            household = self.get_object(request, object_id)
+            # Every member the page lists, former ones included.
+            for member in household.members.filter(user__isnull=False).select_related("user"):
+                record_data_access(
+                    official=request.user,
+                    subject=member.user,
+                    resource="household",
+                    object_id=household.pk,
+                    purpose=str(_("Viewed in the administration site")),
+                    channel=AccessChannel.ADMIN,
+                )
+        return response

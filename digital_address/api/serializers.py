@@ -1,8 +1,24 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from digital_address.models import Province, Ward
+from accounts.api.fields import PhoneField
+from digital_address.actions.households import Address
+from digital_address.models import (
+    INVITABLE_RELATIONSHIPS,
+    ExternalAddressCode,
+    ExternalCodeScheme,
+    Household,
+    HouseholdEvent,
+    HouseholdInvitation,
+    HouseholdMember,
+    Province,
+    VerificationStatus,
+    Ward,
+)
+from notifications.phone_display import mask_phone
 
 
 class ProvinceSerializer(serializers.ModelSerializer):
@@ -22,3 +38,297 @@ class WardQuerySerializer(serializers.Serializer):
     # SQLite it would not even fit the query (OverflowError, a 500).
     province = serializers.IntegerField(required=False, min_value=1, max_value=32767)
     search = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+# --- households ------------------------------------------------------------------------------
+
+COORDINATE = {"max_digits": 9, "decimal_places": 6, "coerce_to_string": False}
+
+
+class AddressInputSerializer(serializers.Serializer):
+    house_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    street = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    hamlet = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    latitude = serializers.DecimalField(
+        required=False, allow_null=True, min_value=-90, max_value=90, **COORDINATE
+    )
+    longitude = serializers.DecimalField(
+        required=False, allow_null=True, min_value=-180, max_value=180, **COORDINATE
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not any(attrs.get(f, "").strip() for f in ("house_number", "street", "hamlet")):
+            message = _("Give the house number, the street or the hamlet of the address.")
+            raise serializers.ValidationError({"hamlet": [message]})
+        return attrs
+
+    def address(self, base: Household | None = None) -> Address:
+        data = self.validated_data
+        fields = ("house_number", "street", "hamlet", "latitude", "longitude")
+        if base is None:
+            return Address(**{f: data[f] for f in fields if f in data})
+        return Address(**{f: data.get(f, getattr(base, f)) for f in fields})
+
+
+class HouseholdCreateSerializer(AddressInputSerializer):
+    ward = serializers.PrimaryKeyRelatedField(queryset=Ward.objects.all())
+
+
+class HouseholdUpdateSerializer(AddressInputSerializer):
+    def validate(self, attrs: dict) -> dict:
+        if "ward" in self.initial_data:
+            message = _("A household does not change ward: to live in another ward, move.")
+            raise serializers.ValidationError({"ward": [message]})
+        household: Household = self.context["household"]
+        merged = {
+            f: attrs.get(f, getattr(household, f)) for f in ("house_number", "street", "hamlet")
+        }
+        super().validate(merged)
+        return attrs
+
+
+class HouseholdMoveSerializer(HouseholdCreateSerializer):
+    bring_members = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=50,
+        help_text="Members without an account (children) who move too.",
+    )
+    new_head = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The member with an account who becomes head of the old household, "
+        "when the head moves out and such members stay.",
+    )
+
+
+class WardBriefSerializer(serializers.ModelSerializer):
+    province = serializers.CharField(source="province.name")
+
+    class Meta:
+        model = Ward
+        fields = ["code", "name", "province"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    has_account = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HouseholdMember
+        fields = ["id", "full_name", "date_of_birth", "relationship", "has_account", "joined_at"]
+
+    def get_has_account(self, member: HouseholdMember) -> bool:
+        return member.user_id is not None
+
+
+class MemberAddSerializer(serializers.Serializer):
+    """Either a member without an account (name, date of birth) or an invitation by phone."""
+
+    relationship = serializers.ChoiceField(choices=INVITABLE_RELATIONSHIPS)
+    phone = PhoneField(required=False)
+    full_name = serializers.CharField(max_length=150, required=False)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("phone") and attrs.get("full_name"):
+            message = _("Give a phone number to invite someone with an account, or a name.")
+            raise serializers.ValidationError({"phone": [message], "full_name": [message]})
+        if not attrs.get("phone") and not (attrs.get("full_name") or "").strip():
+            raise serializers.ValidationError({"full_name": [_("This field is required.")]})
+        return attrs
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    phone = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HouseholdInvitation
+        fields = ["id", "phone", "relationship", "status", "created_at", "expires_at"]
+
+    def get_phone(self, invitation: HouseholdInvitation) -> str:
+        return mask_phone(invitation.phone)
+
+
+class ReceivedInvitationSerializer(serializers.ModelSerializer):
+    household_code = serializers.CharField(source="household.formatted_code")
+    ward = serializers.CharField(source="household.ward.name")
+    address_line = serializers.CharField(source="household.address_line")
+    invited_by = serializers.CharField(source="invited_by.full_name", default="")
+
+    class Meta:
+        model = HouseholdInvitation
+        fields = [
+            "id",
+            "household_code",
+            "ward",
+            "address_line",
+            "invited_by",
+            "relationship",
+            "expires_at",
+        ]
+
+
+class InvitationAcceptSerializer(serializers.Serializer):
+    leave_current = serializers.BooleanField(
+        default=False,
+        help_text="Leave the household I live in now (required when I live in one).",
+    )
+
+
+class ExternalCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExternalAddressCode
+        fields = ["scheme", "code"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    kind_display = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = HouseholdEvent
+        fields = ["kind", "kind_display", "actor", "data", "created_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event: HouseholdEvent) -> str | None:
+        # Officials are named (they act for the state); citizens by their role in the story.
+        if event.actor is None:
+            return None
+        if event.actor.is_staff:
+            return event.actor.full_name
+        return _("Resident")
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="formatted_code")
+    ward = WardBriefSerializer()
+    address_line = serializers.CharField()
+    latitude = serializers.DecimalField(allow_null=True, **COORDINATE)
+    longitude = serializers.DecimalField(allow_null=True, **COORDINATE)
+    members = MemberSerializer(source="current_members", many=True)
+    invitations = InvitationSerializer(source="pending_invitations", many=True)
+    external_codes = ExternalCodeSerializer(many=True)
+    timeline = EventSerializer(source="events", many=True)
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "code",
+            "plus_code",
+            "ward",
+            "house_number",
+            "street",
+            "hamlet",
+            "address_line",
+            "latitude",
+            "longitude",
+            "status",
+            "rejection_reason",
+            "members",
+            "invitations",
+            "external_codes",
+            "timeline",
+            "created_at",
+        ]
+
+
+class PublicAddressSerializer(serializers.ModelSerializer):
+    """What anyone may read from a code: the place, never the people."""
+
+    code = serializers.CharField(source="formatted_code")
+    ward = WardBriefSerializer()
+    address_line = serializers.CharField()
+    latitude = serializers.DecimalField(allow_null=True, **COORDINATE)
+    longitude = serializers.DecimalField(allow_null=True, **COORDINATE)
+    verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Household
+        fields = ["code", "plus_code", "ward", "address_line", "latitude", "longitude", "verified"]
+
+    def get_verified(self, household: Household) -> bool:
+        return household.status == VerificationStatus.VERIFIED
+
+
+class NearbySerializer(PublicAddressSerializer):
+    distance_m = serializers.SerializerMethodField()
+
+    class Meta(PublicAddressSerializer.Meta):
+        fields = [*PublicAddressSerializer.Meta.fields, "distance_m"]
+
+    def get_distance_m(self, household: Household) -> float:
+        return round(self.context["distances"][household.pk], 1)
+
+
+class NearbyQuerySerializer(serializers.Serializer):
+    lat = serializers.DecimalField(min_value=-90, max_value=90, max_digits=9, decimal_places=6)
+    lng = serializers.DecimalField(min_value=-180, max_value=180, max_digits=9, decimal_places=6)
+    radius = serializers.IntegerField(min_value=1, max_value=1000, default=200)
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
+
+
+class ResolveQuerySerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=ExternalCodeScheme.choices, required=False)
+
+
+# --- officials --------------------------------------------------------------------------------
+
+
+class OfficialHouseholdListSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(source="formatted_code")
+    ward = serializers.IntegerField(source="ward_id")
+    address_line = serializers.CharField()
+    has_location = serializers.BooleanField()
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "code",
+            "ward",
+            "address_line",
+            "has_location",
+            "status",
+            "source",
+            "created_at",
+        ]
+
+
+class OfficialHouseholdSerializer(HouseholdSerializer):
+    class Meta(HouseholdSerializer.Meta):
+        fields = [*HouseholdSerializer.Meta.fields, "source", "reviewed_at"]
+
+
+class OfficialQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=VerificationStatus.choices, required=False)
+    ward = serializers.IntegerField(required=False, min_value=1, max_value=99999)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+class ExternalCodeInputSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=ExternalCodeScheme.choices)
+    code = serializers.CharField(max_length=64)
+
+
+class CoverageSerializer(serializers.Serializer):
+    ward = serializers.IntegerField(source="ward_code", allow_null=True)
+    name = serializers.CharField(source="ward_name")
+    estimated_households = serializers.IntegerField(allow_null=True)
+    registered = serializers.IntegerField()
+    verified = serializers.IntegerField()
+    with_digital_address = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+    verified_percent = serializers.FloatField(allow_null=True)
+
+
+class CoverageReportSerializer(serializers.Serializer):
+    total = CoverageSerializer()
+    wards = CoverageSerializer(many=True)
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    province = serializers.IntegerField(required=False, min_value=1, max_value=32767)

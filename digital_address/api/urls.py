@@ -1,10 +1,82 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
-from digital_address.api import views
+from digital_address.api import imports, views
 
 urlpatterns = [
     path("admin-units/provinces/", views.ProvinceListView.as_view(), name="province-list"),
     path("admin-units/wards/", views.WardListView.as_view(), name="ward-list"),
+    path("households/", views.HouseholdListView.as_view(), name="household-list"),
+    path("households/move/", views.HouseholdMoveView.as_view(), name="household-move"),
+    path(
+        "households/invitations/",
+        views.ReceivedInvitationListView.as_view(),
+        name="household-invitations",
+    ),
+    path(
+        "households/invitations/<int:invitation_id>/accept/",
+        views.InvitationAcceptView.as_view(),
+        name="household-invitation-accept",
+    ),
+    path(
+        "households/invitations/<int:invitation_id>/decline/",
+        views.InvitationDeclineView.as_view(),
+        name="household-invitation-decline",
+    ),
+    path("households/<int:pk>/", views.HouseholdDetailView.as_view(), name="household-detail"),
+    path(
+        "households/<int:pk>/members/",
+        views.HouseholdMemberListView.as_view(),
+        name="household-members",
+    ),
+    path(
+        "households/<int:pk>/members/<int:member_id>/",
+        views.HouseholdMemberDetailView.as_view(),
+        name="household-member",
+    ),
+    path(
+        "households/<int:pk>/invitations/<int:invitation_id>/",
+        views.HouseholdInvitationDetailView.as_view(),
+        name="household-invitation",
+    ),
+    path("addresses/nearby/", views.AddressNearbyView.as_view(), name="address-nearby"),
+    re_path(
+        r"^addresses/(?P<code>[^/]{1,64})/qr\.(?P<fmt>svg|png)$",
+        views.AddressQrView.as_view(),
+        name="address-qr",
+    ),
+    path("addresses/<str:code>/", views.AddressResolveView.as_view(), name="address-resolve"),
+    path(
+        "official/households/",
+        views.OfficialHouseholdListView.as_view(),
+        name="official-household-list",
+    ),
+    path(
+        "official/households/import/",
+        imports.OfficialHouseholdImportView.as_view(),
+        name="official-household-import",
+    ),
+    path(
+        "official/households/<int:pk>/",
+        views.OfficialHouseholdDetailView.as_view(),
+        name="official-household-detail",
+    ),
+    path(
+        "official/households/<int:pk>/verify/",
+        views.OfficialHouseholdVerifyView.as_view(),
+        name="official-household-verify",
+    ),
+    path(
+        "official/households/<int:pk>/reject/",
+        views.OfficialHouseholdRejectView.as_view(),
+        name="official-household-reject",
+    ),
+    path(
+        "official/households/<int:pk>/external-codes/",
+        views.OfficialExternalCodeView.as_view(),
+        name="official-household-external-codes",
+    ),
+    path("official/stats/", views.OfficialStatsView.as_view(), name="official-stats"),
+    path("stats/units/", views.PublicStatsView.as_view(), name="stats-units"),
 ]

@@ -1,13 +1,40 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
-from digital_address.api.serializers import ProvinceSerializer, WardQuerySerializer, WardSerializer
-from digital_address.models import Province
-from digital_address.selectors import ward_search
+from accounts.api.permissions import IsOfficial
+from accounts.events import record_data_access
+from accounts.models import AccessChannel
+from accounts.selectors import official_ward_codes
+from config.openapi import ERROR_RESPONSE as ERROR
+from digital_address.actions import households as actions
+from digital_address.api import serializers as s
+from digital_address.models import Household, HouseholdInvitation, Province, Ward
+from digital_address.plates import qr_png, qr_svg
+from digital_address.selectors import (
+    address_resolve,
+    coverage,
+    household_for_official,
+    household_of,
+    households_for_official,
+    households_nearby,
+    households_of,
+    invitations_for,
+    ward_search,
+)
 
 
 class UnitPagination(CursorPagination):
@@ -18,22 +45,409 @@ class UnitPagination(CursorPagination):
 class ProvinceListView(generics.ListAPIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    serializer_class = ProvinceSerializer
+    serializer_class = s.ProvinceSerializer
     pagination_class = None
     queryset = Province.objects.order_by("code")
 
 
-@extend_schema(parameters=[WardQuerySerializer])
+@extend_schema(parameters=[s.WardQuerySerializer])
 class WardListView(generics.ListAPIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    serializer_class = WardSerializer
+    serializer_class = s.WardSerializer
     pagination_class = UnitPagination
 
     def get_queryset(self):
-        params = WardQuerySerializer(data=self.request.query_params)
+        params = s.WardQuerySerializer(data=self.request.query_params)
         params.is_valid(raise_exception=True)
         return ward_search(
             province_code=params.validated_data.get("province"),
             query=params.validated_data.get("search"),
         )
+
+
+def _valid(serializer_class, data, **context) -> dict:
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _render(household: Household, user) -> dict:
+    return s.HouseholdSerializer(household_of(user=user, household_id=household.pk)).data
+
+
+# --- citizens ----------------------------------------------------------------------------------
+
+
+class HouseholdListView(APIView):
+    @extend_schema(
+        responses={200: s.HouseholdSerializer(many=True)},
+        summary="The household I live in (a list of at most one)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(s.HouseholdSerializer(households_of(user=request.user), many=True).data)
+
+    @extend_schema(
+        request=s.HouseholdCreateSerializer,
+        responses={201: s.HouseholdSerializer, 400: ERROR, 409: ERROR},
+        summary="Register my household: I become its head and it gets its address code",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.HouseholdCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        household = actions.household_create(
+            actor=request.user,
+            ward=serializer.validated_data["ward"],
+            address=serializer.address(),
+        )
+        return Response(_render(household, request.user), status=status.HTTP_201_CREATED)
+
+
+class HouseholdDetailView(APIView):
+    @extend_schema(responses={200: s.HouseholdSerializer, 404: ERROR})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(
+            s.HouseholdSerializer(household_of(user=request.user, household_id=pk)).data
+        )
+
+    @extend_schema(
+        request=s.HouseholdUpdateSerializer,
+        responses={200: s.HouseholdSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        summary="Change the address or location (a verified household is verified again)",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        household = household_of(user=request.user, household_id=pk)
+        serializer = s.HouseholdUpdateSerializer(
+            data=request.data, partial=True, context={"household": household}
+        )
+        serializer.is_valid(raise_exception=True)
+        actions.household_update(
+            actor=request.user, household=household, address=serializer.address(household)
+        )
+        return Response(_render(household, request.user))
+
+
+class HouseholdMemberListView(APIView):
+    @extend_schema(
+        request=s.MemberAddSerializer,
+        responses={
+            201: s.MemberSerializer,
+            202: s.InvitationSerializer,
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+        },
+        summary="Add a member without an account, or invite one by phone",
+        description="With `phone`: an invitation the invitee accepts in the app (202). "
+        "With `full_name` (and `date_of_birth`): a member without an account (201).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        household = household_of(user=request.user, household_id=pk)
+        data = _valid(s.MemberAddSerializer, request.data)
+        if data.get("phone"):
+            invitation = actions.member_invite(
+                actor=request.user,
+                household=household,
+                phone=data["phone"],
+                relationship=data["relationship"],
+            )
+            return Response(
+                s.InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED
+            )
+        member = actions.member_add(
+            actor=request.user,
+            household=household,
+            full_name=data["full_name"],
+            date_of_birth=data.get("date_of_birth"),
+            relationship=data["relationship"],
+        )
+        return Response(s.MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class HouseholdMemberDetailView(APIView):
+    @extend_schema(
+        responses={204: None, 403: ERROR, 404: ERROR, 409: ERROR},
+        summary="Remove a member (the head), or leave (the member)",
+    )
+    def delete(self, request: Request, pk: int, member_id: int) -> Response:
+        household = household_of(user=request.user, household_id=pk)
+        actions.member_remove(actor=request.user, household=household, member_id=member_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HouseholdInvitationDetailView(APIView):
+    @extend_schema(responses={204: None, 403: ERROR, 404: ERROR, 409: ERROR})
+    def delete(self, request: Request, pk: int, invitation_id: int) -> Response:
+        household = household_of(user=request.user, household_id=pk)
+        actions.invitation_cancel(
+            actor=request.user, household=household, invitation_id=invitation_id
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class HouseholdMoveView(APIView):
+    @extend_schema(
+        request=s.HouseholdMoveSerializer,
+        responses={201: s.HouseholdSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        summary="Move: a new household at the new address; my current membership ends",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = s.HouseholdMoveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        household = actions.household_move(
+            actor=request.user,
+            ward=serializer.validated_data["ward"],
+            address=serializer.address(),
+            bring_member_ids=serializer.validated_data.get("bring_members") or [],
+            new_head_member_id=serializer.validated_data.get("new_head"),
+        )
+        return Response(_render(household, request.user), status=status.HTTP_201_CREATED)
+
+
+@extend_schema(summary="Invitations to join a household, waiting for my answer")
+class ReceivedInvitationListView(generics.ListAPIView):
+    serializer_class = s.ReceivedInvitationSerializer
+    pagination_class = None
+    queryset = HouseholdInvitation.objects.none()  # for the schema; the real one is per user
+
+    def get_queryset(self):
+        return invitations_for(user=self.request.user)
+
+
+class InvitationAcceptView(APIView):
+    @extend_schema(
+        request=s.InvitationAcceptSerializer,
+        responses={200: s.HouseholdSerializer, 404: ERROR, 409: ERROR},
+        summary="Accept an invitation to join a household",
+    )
+    def post(self, request: Request, invitation_id: int) -> Response:
+        data = _valid(s.InvitationAcceptSerializer, request.data)
+        member = actions.invitation_accept(
+            actor=request.user,
+            invitation_id=invitation_id,
+            leave_current=data["leave_current"],
+        )
+        return Response(_render(member.household, request.user))
+
+
+class InvitationDeclineView(APIView):
+    @extend_schema(request=None, responses={204: None, 404: ERROR, 409: ERROR})
+    def post(self, request: Request, invitation_id: int) -> Response:
+        actions.invitation_decline(actor=request.user, invitation_id=invitation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- public addresses ---------------------------------------------------------------------------
+
+
+class PublicView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"
+
+
+CODE_PARAMETER = OpenApiParameter(
+    "code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Native code (`06040-00123-7`, separators optional), plus code or external code",
+)
+
+
+def _resolve(request: Request, code: str) -> Household:
+    params = _valid(s.ResolveQuerySerializer, request.query_params)
+    return address_resolve(code=code, scheme=params.get("scheme"))
+
+
+@extend_schema(parameters=[CODE_PARAMETER, s.ResolveQuerySerializer])
+class AddressResolveView(PublicView):
+    @extend_schema(
+        responses={200: s.PublicAddressSerializer, 400: ERROR, 404: ERROR},
+        summary="Resolve any code of a household to its place (no personal data)",
+    )
+    def get(self, request: Request, code: str) -> Response:
+        return Response(s.PublicAddressSerializer(_resolve(request, code)).data)
+
+
+def plate_url(request: Request, household: Household) -> str:
+    path = reverse("address-resolve", args=[household.formatted_code])
+    base = settings.PUBLIC_BASE_URL
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+class AddressQrView(PublicView):
+    formats = {"svg": ("image/svg+xml", qr_svg), "png": ("image/png", qr_png)}
+
+    @extend_schema(
+        parameters=[CODE_PARAMETER, s.ResolveQuerySerializer],
+        responses={
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
+            400: ERROR,
+            404: ERROR,
+        },
+        summary="QR code for the house plate: it opens this address",
+    )
+    def get(self, request: Request, code: str, fmt: str) -> HttpResponse:
+        household = _resolve(request, code)
+        content_type, render = self.formats[fmt]
+        response = HttpResponse(render(plate_url(request, household)), content_type=content_type)
+        response["Content-Disposition"] = f'inline; filename="{household.code}.{fmt}"'
+        patch_cache_control(response, public=True, max_age=86400)
+        return response
+
+
+class AddressNearbyView(APIView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "public"
+
+    @extend_schema(
+        parameters=[s.NearbyQuerySerializer],
+        responses={200: s.NearbySerializer(many=True), 400: ERROR},
+        summary="Households near a point, nearest first (for picking a house on the map)",
+    )
+    def get(self, request: Request) -> Response:
+        params = _valid(s.NearbyQuerySerializer, request.query_params)
+        found = households_nearby(
+            lat=float(params["lat"]),
+            lng=float(params["lng"]),
+            radius_m=params["radius"],
+            limit=params["limit"],
+        )
+        distances = {n.household.pk: n.distance_m for n in found}
+        return Response(
+            s.NearbySerializer(
+                [n.household for n in found], many=True, context={"distances": distances}
+            ).data
+        )
+
+
+# --- officials --------------------------------------------------------------------------------
+
+
+class OfficialPagination(CursorPagination):
+    page_size = 50
+    ordering = "-id"
+
+
+def _official_household(request: Request, pk: int, purpose: str) -> Household:
+    """The household with its members, for an official: the read is in the access log."""
+    household = household_for_official(official=request.user, household_id=pk)
+    for member in household.current_members:
+        if member.user_id is not None:
+            record_data_access(
+                official=request.user,
+                subject=member.user,
+                resource="household",
+                purpose=purpose,
+                channel=AccessChannel.API,
+                object_id=household.pk,
+            )
+    return household
+
+
+@extend_schema(parameters=[s.OfficialQuerySerializer])
+class OfficialHouseholdListView(generics.ListAPIView):
+    """The verification queue (``?status=pending``) of my wards. No personal data in the list:
+    names are in the detail, whose every read is in the access log."""
+
+    permission_classes = [IsOfficial]
+    serializer_class = s.OfficialHouseholdListSerializer
+    pagination_class = OfficialPagination
+
+    def get_queryset(self):
+        params = _valid(s.OfficialQuerySerializer, self.request.query_params)
+        return households_for_official(
+            official=self.request.user,
+            status=params.get("status"),
+            ward_code=params.get("ward"),
+        )
+
+
+class OfficialHouseholdDetailView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(responses={200: s.OfficialHouseholdSerializer, 404: ERROR})
+    def get(self, request: Request, pk: int) -> Response:
+        household = _official_household(request, pk, "household verification")
+        return Response(s.OfficialHouseholdSerializer(household).data)
+
+
+def _official_render(request: Request, household: Household) -> dict:
+    fresh = _official_household(request, household.pk, "household verification")
+    return s.OfficialHouseholdSerializer(fresh).data
+
+
+class OfficialHouseholdVerifyView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(
+        request=None, responses={200: s.OfficialHouseholdSerializer, 404: ERROR, 409: ERROR}
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        household = household_for_official(official=request.user, household_id=pk)
+        actions.household_verify(actor=request.user, household=household)
+        return Response(_official_render(request, household))
+
+
+class OfficialHouseholdRejectView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(
+        request=s.RejectSerializer,
+        responses={200: s.OfficialHouseholdSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        household = household_for_official(official=request.user, household_id=pk)
+        data = _valid(s.RejectSerializer, request.data)
+        actions.household_reject(actor=request.user, household=household, reason=data["reason"])
+        return Response(_official_render(request, household))
+
+
+class OfficialExternalCodeView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(
+        request=s.ExternalCodeInputSerializer,
+        responses={201: s.ExternalCodeSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Attach an external code (national digital-address code, Vpostcode)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        household = household_for_official(official=request.user, household_id=pk)
+        data = _valid(s.ExternalCodeInputSerializer, request.data)
+        attached = actions.external_code_attach(
+            actor=request.user, household=household, scheme=data["scheme"], code=data["code"]
+        )
+        return Response(s.ExternalCodeSerializer(attached).data, status=status.HTTP_201_CREATED)
+
+
+def _coverage_body(wards) -> dict:
+    per_ward, total = coverage(wards=wards)
+    return s.CoverageReportSerializer({"total": total, "wards": per_ward}).data
+
+
+class OfficialStatsView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(
+        responses={200: s.CoverageReportSerializer},
+        summary="Digital-address coverage of my wards",
+    )
+    def get(self, request: Request) -> Response:
+        codes = official_ward_codes(user=request.user)
+        wards = Ward.objects.all() if codes is None else Ward.objects.filter(code__in=codes)
+        return Response(_coverage_body(wards))
+
+
+class PublicStatsView(PublicView):
+    @extend_schema(
+        parameters=[s.StatsQuerySerializer],
+        responses={200: s.CoverageReportSerializer, 400: ERROR, 404: ERROR},
+        summary="Digital-address coverage per ward (counts only)",
+    )
+    def get(self, request: Request) -> Response:
+        params = _valid(s.StatsQuerySerializer, request.query_params)
+        province = params.get("province", settings.DEPLOYMENT_PROVINCE_CODE)
+        get_object_or_404(Province, code=province)
+        return Response(_coverage_body(Ward.objects.filter(province_id=province)))

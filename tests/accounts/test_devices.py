@@ -120,6 +120,7 @@ def test_deleting_an_unknown_device_is_not_found(citizen_client):
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 
+@pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_first_registrations_of_one_token_at_once_both_succeed():
     if connection.vendor != "postgresql":

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from digital_address.actions import UnitLoadSummary, admin_units_load
+from digital_address.actions.units import UnitLoadSummary, admin_units_load
 from digital_address.models import Province, Ward
 from digital_address.selectors import ward_search
 from tests.factories import ProvinceFactory, WardFactory
@@ -355,6 +355,7 @@ def test_unit_lists_are_read_only(lang_son, api_client):
     assert Province.objects.count() == 1
 
 
+@pytest.mark.postgresql
 def test_postgresql_serves_the_word_search_from_a_trigram_index():
     from django.db import connection
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from digital_address.actions import admin_units_load
+from digital_address.actions.units import admin_units_load
 
 
 class Command(BaseCommand):

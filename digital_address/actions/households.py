@@ -1,0 +1,574 @@
+"""Households: registration, edits, members and invitations, moving, verification, codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import official_ward_codes
+from digital_address import address_codes
+from digital_address.address_codes import normalize_external_code
+from digital_address.errors import (
+    AlreadyInHousehold,
+    ExternalCodeTaken,
+    HouseholdNotFound,
+    InvalidLocation,
+    InvalidTransition,
+    InvitationUnavailable,
+    NotHouseholdHead,
+    WardCodesExhausted,
+)
+from digital_address.events import household_event
+from digital_address.locations import location_errors, plus_code_for, quantize
+from digital_address.models import (
+    INVITATION_TRANSITIONS,
+    VERIFICATION_TRANSITIONS,
+    ExternalAddressCode,
+    Household,
+    HouseholdEventKind,
+    HouseholdInvitation,
+    HouseholdMember,
+    HouseholdSource,
+    InvitationStatus,
+    Relationship,
+    VerificationStatus,
+    Ward,
+    WardAddressSequence,
+)
+
+INVITATION_LIFETIME = timedelta(days=14)
+ADDRESS_FIELDS = ("house_number", "street", "hamlet", "latitude", "longitude")
+
+
+@dataclass(frozen=True)
+class Address:
+    house_number: str = ""
+    street: str = ""
+    hamlet: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+
+    def cleaned(self) -> Address:
+        lat = None if self.latitude is None else quantize(self.latitude)
+        lng = None if self.longitude is None else quantize(self.longitude)
+        errors = location_errors(lat, lng)
+        if errors:
+            raise InvalidLocation(next(iter(errors.values()))[0], fields=errors)
+        return Address(
+            house_number=self.house_number.strip(),
+            street=self.street.strip(),
+            hamlet=self.hamlet.strip(),
+            latitude=lat,
+            longitude=lng,
+        )
+
+
+# --- codes -------------------------------------------------------------------------------------
+
+
+def ward_sequences_reserve(*, counts: dict[int, int]) -> dict[int, range]:
+    """Hand out ``counts[ward]`` sequence numbers in each ward, for all the wards in one statement:
+    a chunk of a provincial import touches every ward, and one call per ward was most of the time
+    an import spent outside COPY. The counter rows stay locked until the caller's transaction
+    ends, so concurrent registrations in a ward queue here and every number is given once; they
+    are locked in ward order, so two callers cannot deadlock. A counter only grows, so codes are
+    never reused. :class:`WardCodesExhausted` when a ward would run out of numbers, and then no
+    counter has moved (it does not say which ward: ask them one by one)."""
+    if not counts:
+        return {}
+    table = WardAddressSequence._meta.db_table
+    ward_column = WardAddressSequence._meta.get_field("ward").column
+    wards = sorted(counts)
+    placeholders = ", ".join(["(%s, %s)"] * len(wards))
+    # Identifiers from the model's meta, values as parameters.
+    sql = (
+        f"INSERT INTO {table} ({ward_column}, last_value) VALUES {placeholders}"  # noqa: S608
+        f" ON CONFLICT ({ward_column}) DO UPDATE"
+        f" SET last_value = {table}.last_value + excluded.last_value"
+        f" RETURNING {ward_column}, last_value"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [value for ward in wards for value in (ward, counts[ward])])
+        last = dict(cursor.fetchall())
+        if max(last.values()) > address_codes.MAX_SEQUENCE:
+            raise WardCodesExhausted()
+    return {ward: range(last[ward] - counts[ward] + 1, last[ward] + 1) for ward in wards}
+
+
+def ward_sequence_reserve(*, ward_id: int, count: int = 1) -> range:
+    """Hand out ``count`` sequence numbers of a ward: :func:`ward_sequences_reserve` for one."""
+    return ward_sequences_reserve(counts={ward_id: count})[ward_id]
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+
+def _current_membership(user: User) -> HouseholdMember | None:
+    return (
+        HouseholdMember.objects.select_for_update()
+        .filter(user=user, ended_at__isnull=True)
+        .select_related("household")
+        .first()
+    )
+
+
+def _require_head(*, actor: User, household: Household) -> None:
+    is_head = household.members.filter(
+        user=actor, relationship=Relationship.HEAD, ended_at__isnull=True
+    ).exists()
+    if not is_head:
+        is_member = household.members.filter(user=actor, ended_at__isnull=True).exists()
+        if not is_member:
+            raise HouseholdNotFound()
+        raise NotHouseholdHead()
+
+
+def _require_official_of(*, actor: User, household: Household) -> None:
+    codes = official_ward_codes(user=actor)
+    if codes is not None and household.ward_id not in codes:
+        raise HouseholdNotFound()
+    if not actor.has_perm("digital_address.verify_household"):
+        raise HouseholdNotFound()
+
+
+def _transition(*, household: Household, to: str, actor: User | None, note: str = "") -> None:
+    if to not in VERIFICATION_TRANSITIONS.get(household.status, frozenset()):
+        raise InvalidTransition()
+    old = household.status
+    household.status = to
+    kind = {
+        VerificationStatus.VERIFIED: HouseholdEventKind.VERIFIED,
+        VerificationStatus.REJECTED: HouseholdEventKind.REJECTED,
+        VerificationStatus.PENDING: HouseholdEventKind.RETURNED_TO_PENDING,
+    }[to]
+    data = {"from": old, "to": to}
+    if note:
+        data["reason"] = note
+    household_event(household=household, actor=actor, kind=kind, **data)
+
+
+def _locked(household: Household) -> Household:
+    return Household.objects.select_for_update().get(pk=household.pk)
+
+
+# --- citizens ----------------------------------------------------------------------------------
+
+
+def _household_insert(
+    *, ward: Ward, address: Address, actor: User | None, source: str
+) -> Household:
+    sequence = ward_sequence_reserve(ward_id=ward.code)[0]
+    household = Household(
+        ward=ward,
+        house_number=address.house_number,
+        street=address.street,
+        hamlet=address.hamlet,
+        latitude=address.latitude,
+        longitude=address.longitude,
+        plus_code=plus_code_for(address.latitude, address.longitude),
+        code=address_codes.compose(ward.code, sequence),
+        source=source,
+        created_by=actor,
+    )
+    household.full_clean(exclude=["code"], validate_constraints=False)
+    household.save()
+    return household
+
+
+def household_create(*, actor: User, ward: Ward, address: Address) -> Household:
+    """A citizen registers the household they live in and becomes its head."""
+    address = address.cleaned()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        if _current_membership(actor) is not None:
+            raise AlreadyInHousehold()
+        household = _household_insert(
+            ward=ward, address=address, actor=actor, source=HouseholdSource.APP
+        )
+        _member_insert(household=household, user=actor, relationship=Relationship.HEAD)
+        household_event(household=household, actor=actor, kind=HouseholdEventKind.CREATED)
+    return household
+
+
+def _member_insert(
+    *,
+    household: Household,
+    relationship: str,
+    user: User | None = None,
+    full_name: str = "",
+    date_of_birth: date | None = None,
+) -> HouseholdMember:
+    member = HouseholdMember(
+        household=household,
+        user=user,
+        full_name=(user.full_name if user else full_name) or full_name,
+        date_of_birth=(user.date_of_birth if user else date_of_birth) or date_of_birth,
+        relationship=relationship,
+    )
+    member.full_clean(exclude=["household", "user"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:
+        raise AlreadyInHousehold() from exc
+    return member
+
+
+def household_update(*, actor: User, household: Household, address: Address) -> Household:
+    """The head edits the address or location. A verified (or rejected) household goes back to
+    the ward's verification queue: the officials confirmed another address."""
+    address = address.cleaned()
+    with transaction.atomic():
+        household = _locked(household)
+        _require_head(actor=actor, household=household)
+        changed = [f for f in ADDRESS_FIELDS if getattr(household, f) != getattr(address, f)]
+        if not changed:
+            return household
+        for field in changed:
+            setattr(household, field, getattr(address, field))
+        household.plus_code = plus_code_for(household.latitude, household.longitude)
+        household.updated_at = timezone.now()
+        household_event(
+            household=household,
+            actor=actor,
+            kind=HouseholdEventKind.ADDRESS_CHANGED,
+            fields=changed,
+        )
+        update_fields = [*changed, "plus_code", "updated_at"]
+        if household.status != VerificationStatus.PENDING:
+            _transition(household=household, to=VerificationStatus.PENDING, actor=actor)
+            household.rejection_reason = ""
+            update_fields += ["status", "rejection_reason"]
+        household.save(update_fields=update_fields)
+    return household
+
+
+def member_add(
+    *,
+    actor: User,
+    household: Household,
+    full_name: str,
+    date_of_birth: date | None,
+    relationship: str,
+) -> HouseholdMember:
+    """The head adds a member without an account (a child, an elderly parent)."""
+    if relationship == Relationship.HEAD:
+        raise InvalidTransition(_("A household has one head."))
+    with transaction.atomic():
+        household = _locked(household)
+        _require_head(actor=actor, household=household)
+        member = _member_insert(
+            household=household,
+            relationship=relationship,
+            full_name=full_name.strip(),
+            date_of_birth=date_of_birth,
+        )
+        household_event(
+            household=household,
+            actor=actor,
+            kind=HouseholdEventKind.MEMBER_ADDED,
+            member=member.pk,
+            relationship=relationship,
+        )
+    return member
+
+
+def member_invite(
+    *, actor: User, household: Household, phone: str, relationship: str
+) -> HouseholdInvitation:
+    """The head invites a citizen by phone. Whether the number has an account is not revealed:
+    the invitation waits for whoever registers with it."""
+    if relationship == Relationship.HEAD:
+        raise InvalidTransition(_("A household has one head."))
+    now = timezone.now()
+    with transaction.atomic():
+        household = _locked(household)
+        _require_head(actor=actor, household=household)
+        pending = HouseholdInvitation.objects.filter(
+            household=household, phone=phone, status=InvitationStatus.PENDING
+        ).first()
+        if pending is not None and pending.expires_at > now:
+            return pending
+        if pending is not None:
+            _invitation_close(pending, InvitationStatus.EXPIRED, now)
+        invitation = HouseholdInvitation.objects.create(
+            household=household,
+            phone=phone,
+            invitee=User.objects.filter(phone=phone, is_active=True).first(),
+            relationship=relationship,
+            invited_by=actor,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        household_event(
+            household=household,
+            actor=actor,
+            kind=HouseholdEventKind.MEMBER_INVITED,
+            invitation=invitation.pk,
+            relationship=relationship,
+        )
+    return invitation
+
+
+def _invitation_close(invitation: HouseholdInvitation, status: str, now) -> None:
+    if status not in INVITATION_TRANSITIONS.get(invitation.status, frozenset()):
+        raise InvitationUnavailable()
+    invitation.status = status
+    invitation.answered_at = now
+    invitation.save(update_fields=["status", "answered_at"])
+
+
+def _invitation_for(actor: User, invitation_id: int) -> HouseholdInvitation:
+    invitation = (
+        HouseholdInvitation.objects.select_for_update()
+        .filter(pk=invitation_id, phone=actor.phone)
+        .first()
+    )
+    if invitation is None:
+        raise HouseholdNotFound()
+    if invitation.status != InvitationStatus.PENDING:
+        raise InvitationUnavailable()
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnavailable()
+    return invitation
+
+
+def _membership_end(member: HouseholdMember, *, actor: User, now, **data) -> None:
+    member.ended_at = now
+    member.save(update_fields=["ended_at"])
+    household_event(
+        household=member.household,
+        actor=actor,
+        kind=HouseholdEventKind.MEMBER_LEFT,
+        member=member.pk,
+        **data,
+    )
+
+
+def invitation_accept(
+    *, actor: User, invitation_id: int, leave_current: bool = False
+) -> HouseholdMember:
+    """The invitee joins. Someone who lives in another household must say so explicitly
+    (``leave_current``): that membership ends in the same transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        invitation = _invitation_for(actor, invitation_id)
+        current = _current_membership(actor)
+        if current is not None and current.household_id == invitation.household_id:
+            _invitation_close(invitation, InvitationStatus.ACCEPTED, now)
+            return current
+        if current is not None:
+            if not leave_current:
+                raise AlreadyInHousehold()
+            if current.relationship == Relationship.HEAD:
+                raise AlreadyInHousehold(
+                    _("You are the head of your household: move instead of joining another.")
+                )
+            _membership_end(current, actor=actor, now=now, joined=invitation.household_id)
+        household = _locked(invitation.household)
+        member = _member_insert(
+            household=household, relationship=invitation.relationship, user=actor
+        )
+        _invitation_close(invitation, InvitationStatus.ACCEPTED, now)
+        invitation.member = member
+        invitation.save(update_fields=["member"])
+        household_event(
+            household=household,
+            actor=actor,
+            kind=HouseholdEventKind.MEMBER_JOINED,
+            member=member.pk,
+            relationship=invitation.relationship,
+        )
+    return member
+
+
+def invitation_decline(*, actor: User, invitation_id: int) -> None:
+    with transaction.atomic():
+        invitation = _invitation_for(actor, invitation_id)
+        _invitation_close(invitation, InvitationStatus.DECLINED, timezone.now())
+
+
+def invitation_cancel(*, actor: User, household: Household, invitation_id: int) -> None:
+    with transaction.atomic():
+        _require_head(actor=actor, household=household)
+        invitation = (
+            HouseholdInvitation.objects.select_for_update()
+            .filter(pk=invitation_id, household=household)
+            .first()
+        )
+        if invitation is None:
+            raise HouseholdNotFound()
+        _invitation_close(invitation, InvitationStatus.CANCELLED, timezone.now())
+
+
+def member_remove(*, actor: User, household: Household, member_id: int) -> None:
+    """The head removes a member, or a member leaves. The head leaves only by moving."""
+    now = timezone.now()
+    with transaction.atomic():
+        household = _locked(household)
+        member = household.members.filter(pk=member_id, ended_at__isnull=True).first()
+        if member is None:
+            raise HouseholdNotFound()
+        if member.user_id != actor.pk:
+            _require_head(actor=actor, household=household)
+        if member.relationship == Relationship.HEAD:
+            raise InvalidTransition(_("The head leaves a household by moving to another address."))
+        _membership_end(member, actor=actor, now=now)
+
+
+def household_move(
+    *,
+    actor: User,
+    ward: Ward,
+    address: Address,
+    bring_member_ids: list[int] | None = None,
+    new_head_member_id: int | None = None,
+) -> Household:
+    """Moving: a new household at the new address with the actor as its head; the old
+    membership ends. Members without an account (children) may come along. A head who leaves
+    members with an account behind names one of them the new head; members without an account
+    are not left in a household with nobody to answer for it."""
+    address = address.cleaned()
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        current = _current_membership(actor)
+        is_head = current is not None and current.relationship == Relationship.HEAD
+        if (bring_member_ids or new_head_member_id) and not is_head:
+            raise NotHouseholdHead()
+        brought: list[HouseholdMember] = []
+        successor: HouseholdMember | None = None
+        if is_head:
+            staying = list(
+                current.household.members.select_for_update()
+                .filter(ended_at__isnull=True)
+                .exclude(pk=current.pk)
+            )
+            wanted = set(bring_member_ids or [])
+            brought = [m for m in staying if m.pk in wanted and m.user_id is None]
+            if len(brought) != len(wanted):
+                message = _("Only current members without an account can be brought along.")
+                raise InvalidTransition(message, fields={"bring_members": [message]})
+            left = [m for m in staying if m.pk not in wanted]
+            with_account = [m for m in left if m.user_id is not None]
+            if with_account:
+                successor = next((m for m in with_account if m.pk == new_head_member_id), None)
+                if successor is None:
+                    message = _(
+                        "Members with an account stay at the old address: name one of them "
+                        "the new head of that household."
+                    )
+                    raise InvalidTransition(
+                        message, fields={"new_head": [message]}, status_code=400
+                    )
+            elif left:
+                message = _(
+                    "Members without an account cannot stay on their own: bring them along, "
+                    "or remove them from the household first."
+                )
+                raise InvalidTransition(message, fields={"bring_members": [message]})
+            elif new_head_member_id:
+                message = _("Nobody with an account stays at the old address.")
+                raise InvalidTransition(message, fields={"new_head": [message]}, status_code=400)
+        household = _household_insert(
+            ward=ward, address=address, actor=actor, source=HouseholdSource.MOVE
+        )
+        if current is not None:
+            _membership_end(current, actor=actor, now=now, moved_to=household.pk)
+            for member in brought:
+                _membership_end(member, actor=actor, now=now, moved_to=household.pk)
+        if successor is not None:
+            previous = successor.relationship
+            successor.relationship = Relationship.HEAD
+            successor.save(update_fields=["relationship"])
+            household_event(
+                household=successor.household,
+                actor=actor,
+                kind=HouseholdEventKind.HEAD_CHANGED,
+                member=successor.pk,
+                previous_relationship=previous,
+            )
+        _member_insert(household=household, user=actor, relationship=Relationship.HEAD)
+        household_event(
+            household=household,
+            actor=actor,
+            kind=HouseholdEventKind.CREATED,
+            moved_from=current.household_id if current else None,
+        )
+        for member in brought:
+            _member_insert(
+                household=household,
+                relationship=member.relationship,
+                full_name=member.full_name,
+                date_of_birth=member.date_of_birth,
+            )
+    return household
+
+
+# --- officials ---------------------------------------------------------------------------------
+
+
+def household_verify(*, actor: User, household: Household) -> Household:
+    with transaction.atomic():
+        household = _locked(household)
+        _require_official_of(actor=actor, household=household)
+        if household.status == VerificationStatus.VERIFIED:
+            return household
+        _transition(household=household, to=VerificationStatus.VERIFIED, actor=actor)
+        household.rejection_reason = ""
+        household.reviewed_by = actor
+        household.reviewed_at = timezone.now()
+        household.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+    return household
+
+
+def household_reject(*, actor: User, household: Household, reason: str) -> Household:
+    reason = reason.strip()
+    if not reason:
+        message = _("Give the reason for the rejection: the citizen reads it.")
+        raise InvalidTransition(message, fields={"reason": [message]}, status_code=400)
+    with transaction.atomic():
+        household = _locked(household)
+        _require_official_of(actor=actor, household=household)
+        _transition(household=household, to=VerificationStatus.REJECTED, actor=actor, note=reason)
+        household.rejection_reason = reason
+        household.reviewed_by = actor
+        household.reviewed_at = timezone.now()
+        household.save(update_fields=["status", "rejection_reason", "reviewed_by", "reviewed_at"])
+    return household
+
+
+def external_code_attach(
+    *, actor: User, household: Household, scheme: str, code: str
+) -> ExternalAddressCode:
+    code = normalize_external_code(code)
+    if not code:
+        message = _("This field may not be blank.")
+        raise InvalidTransition(message, fields={"code": [message]}, status_code=400)
+    with transaction.atomic():
+        household = _locked(household)
+        _require_official_of(actor=actor, household=household)
+        existing = ExternalAddressCode.objects.filter(scheme=scheme, code=code).first()
+        if existing is not None:
+            if existing.household_id != household.pk:
+                raise ExternalCodeTaken(fields={"code": [str(ExternalCodeTaken.default_message)]})
+            return existing
+        attached = ExternalAddressCode(
+            household=household, scheme=scheme, code=code, attached_by=actor
+        )
+        attached.full_clean(exclude=["household"], validate_constraints=False)
+        attached.save()
+        household_event(
+            household=household,
+            actor=actor,
+            kind=HouseholdEventKind.EXTERNAL_CODE_ATTACHED,
+            scheme=scheme,
+            code=code,
+        )
+    return attached
