@@ -8,10 +8,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from accounts.events import record_data_access
-from accounts.models import AccessChannel, DataAccessLog, Device, OfficialProfile, User
+from accounts.models import (
+    AccessChannel,
+    AccessPurpose,
+    AccessResource,
+    DataAccessLog,
+    Device,
+    OfficialProfile,
+    User,
+)
 from accounts.national_id import mask_national_id
 from accounts.phone_numbers import InvalidPhoneNumber, normalize_phone
-from accounts.selectors import citizens_visible_to, official_ward_codes
+from accounts.selectors import access_log_visible_to, citizens_visible_to
 from notifications.phone_display import mask_phone
 
 admin.site.site_header = _("Công dân số: officials' workspace")
@@ -137,9 +145,9 @@ class UserAdmin(BaseUserAdmin):
                 record_data_access(
                     official=request.user,
                     subject=subject,
-                    resource="profile",
+                    resource=AccessResource.PROFILE,
                     object_id=subject.pk,
-                    purpose=str(_("Viewed in the administration site")),
+                    purpose=AccessPurpose.ADMIN_VIEW,
                     channel=AccessChannel.ADMIN,
                 )
         return response
@@ -157,15 +165,26 @@ class DeviceAdmin(admin.ModelAdmin):
 
 @admin.register(DataAccessLog)
 class DataAccessLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "official", "subject", "resource", "purpose", "channel"]
+    list_display = [
+        "created_at",
+        "official",
+        "subject",
+        "resource",
+        "object_id",
+        "purpose_label",
+        "channel",
+    ]
     list_filter = ["channel", "resource"]
     date_hierarchy = "created_at"
     list_select_related = ["official", "subject"]
 
     def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        codes = official_ward_codes(user=request.user)
-        return qs if codes is None else qs.filter(subject__ward_id__in=codes)
+        return access_log_visible_to(official=request.user)
+
+    @admin.display(description=_("purpose"), ordering="purpose")
+    def purpose_label(self, row: DataAccessLog) -> str:
+        # In the reader's language; a row written before the codes shows its text as it was.
+        return row.get_purpose_display()
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -228,18 +228,43 @@ class AccessChannel(models.TextChoices):
     ADMIN = "admin", _("Administration site")
 
 
+class AccessPurpose(models.TextChoices):
+    """Why an official read personal data. The code is stored; its label is shown in the
+    reader's language (a citizen reading their log in Vietnamese sees Vietnamese)."""
+
+    ADMIN_VIEW = "admin_view", _("Viewed in the administration site")
+    HOUSEHOLD_VERIFICATION = "household_verification", _("Household verification")
+
+
+class AccessResource(models.TextChoices):
+    PROFILE = "profile", _("profile")
+    HOUSEHOLD = "household", _("household")
+    # A member without an account (a child, an imported head): no subject, ``object_id`` is
+    # the digital_address.HouseholdMember.
+    HOUSEHOLD_MEMBER = "household_member", _("household member")
+
+
 class DataAccessLog(models.Model):
-    """Who read whose personal data, what, when and why (Decree 13/2023, Law 91/2025)."""
+    """Who read whose personal data, what, when and why (Decree 13/2023, Law 91/2025). The
+    person read is ``subject`` when they have an account; otherwise ``resource`` and
+    ``object_id`` name them."""
 
     official = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="data_reads", verbose_name=_("official")
     )
     subject = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="data_access_log", verbose_name=_("citizen")
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="data_access_log",
+        verbose_name=_("citizen"),
     )
-    resource = models.CharField(_("data"), max_length=40)
-    object_id = models.CharField(max_length=64, blank=True)
-    purpose = models.CharField(_("purpose"), max_length=200)
+    resource = models.CharField(_("data"), max_length=40, choices=AccessResource.choices)
+    object_id = models.CharField(_("record"), max_length=64, blank=True)
+    # Rows written before the codes hold free text: no constraint, and the display falls back
+    # to the text itself (``get_purpose_display``).
+    purpose = models.CharField(_("purpose"), max_length=200, choices=AccessPurpose.choices)
     channel = models.CharField(max_length=10, choices=AccessChannel.choices)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
@@ -249,6 +274,12 @@ class DataAccessLog(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["subject", "-created_at", "-id"], name="access_subject_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject__isnull=False) | ~Q(object_id=""),
+                name="access_names_the_person",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.models import DataAccessLog, Device, OtpChallenge, Role, User
+from accounts.models import AccessResource, DataAccessLog, Device, OtpChallenge, Role, User
 from digital_address.models import Ward
 
 
@@ -43,6 +44,28 @@ def access_log_for(*, user: User) -> QuerySet[DataAccessLog]:
     )
 
 
+def access_log_visible_to(*, official: User) -> QuerySet[DataAccessLog]:
+    """The reads an official may audit: of the citizens living in their units, and of the
+    members without an account of their units' households (logged by member id)."""
+    from digital_address.selectors import households_for_official
+
+    rows = DataAccessLog.objects.all()
+    codes = official_ward_codes(user=official)
+    if codes is None:
+        return rows
+    member_ids = households_for_official(official=official).values_list(
+        Cast("members__id", output_field=CharField()), flat=True
+    )
+    return rows.filter(
+        Q(subject__ward_id__in=codes)
+        | Q(
+            subject__isnull=True,
+            resource=AccessResource.HOUSEHOLD_MEMBER,
+            object_id__in=member_ids,
+        )
+    )
+
+
 def _local(moment: datetime | None) -> str | None:
     """As the API shows times: in the deployment's time zone (Asia/Ho_Chi_Minh)."""
     return timezone.localtime(moment).isoformat() if moment else None
@@ -50,6 +73,7 @@ def _local(moment: datetime | None) -> str | None:
 
 def user_export(*, user: User) -> dict[str, Any]:
     """Every piece of personal data held about the user. Other apps add their sections here."""
+    from digital_address.selectors import household_export
     from notifications.selectors import sms_for_phone
 
     return {
@@ -87,11 +111,12 @@ def user_export(*, user: User) -> dict[str, Any]:
             for c in OtpChallenge.objects.filter(phone=user.phone).order_by("created_at")
         ],
         "sms": sms_for_phone(phone=user.phone),
+        "households": household_export(user=user),
         "access_log": [
             {
                 "official": row.official.full_name,
                 "resource": row.resource,
-                "purpose": row.purpose,
+                "purpose": row.get_purpose_display(),
                 "channel": row.channel,
                 "at": _local(row.created_at),
             }

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import errors, health
 from config.api_root import ApiRootView
+from digital_address.plates_page import plate_page
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="swagger-ui", permanent=False), name="root"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("digital_address.api.urls")),
+    # House plates' QR codes open this page; not under /api/v1/, so it outlives API versions.
+    path("a/<str:code>", plate_page, name="address-plate"),
     # Anything else under the API answers a JSON 404, whatever DEBUG is.
     re_path(r"^(api|open311)/", errors.api_not_found),
 ]

@@ -9,8 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
-from accounts.events import record_data_access
-from accounts.models import AccessChannel
+from accounts.models import AccessChannel, AccessPurpose
 from accounts.selectors import official_ward_codes
 from config.errors import DomainError
 from digital_address import address_codes
@@ -19,6 +18,7 @@ from digital_address.actions.households import (
     household_reject,
     household_verify,
 )
+from digital_address.events import household_read_record
 from digital_address.models import (
     ExternalAddressCode,
     ExternalCodeScheme,
@@ -95,6 +95,9 @@ class EventInline(ReadOnlyInline):
     fields = ["created_at", "kind", "actor", "data"]
     readonly_fields = fields
     verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("actor")
 
 
 class RejectForm(forms.Form):
@@ -262,15 +265,14 @@ class HouseholdAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "can_verify": self._can_verify(request)}
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
-            household = self.get_object(request, object_id)
-            # Every member the page lists, former ones included.
-            for member in household.members.filter(user__isnull=False).select_related("user"):
-                record_data_access(
-                    official=request.user,
-                    subject=member.user,
-                    resource="household",
-                    object_id=household.pk,
-                    purpose=str(_("Viewed in the administration site")),
-                    channel=AccessChannel.ADMIN,
-                )
+            # The household the page shows, as the admin loaded it through get_queryset.
+            household = response.context_data["original"]
+            # Every member the page lists, former ones and those without an account included.
+            household_read_record(
+                official=request.user,
+                household=household,
+                members=household.members.all(),
+                channel=AccessChannel.ADMIN,
+                purpose=AccessPurpose.ADMIN_VIEW,
+            )
         return response

@@ -58,3 +58,11 @@ class InvalidLocation(DomainError):
 class ImportFileInvalid(DomainError):
     code = "invalid_import_file"
     default_message = _("This file cannot be imported.")
+
+
+class HouseholdChanged(DomainError):
+    status_code = 409
+    code = "household_changed"
+    default_message = _(
+        "The household was changed after you opened it: look at it again before deciding."
+    )

@@ -33,10 +33,16 @@ external_code                   ``other``) and the code (spaces removed, upper-c
 File-level errors, raised as :class:`ImportFileInvalid` (HTTP 400, ``fields={"file": [...]}``)
 before anything is written: no header, an unknown or repeated column, a missing required column
 (``ward_code``, ``head_full_name``, one of the address columns, the other column of a pair). The
-file is not UTF-8 or not CSV (a NUL byte, an unterminated quote): :func:`households_file_check`
-finds these by reading the whole file first; found later, by
+file is not UTF-8 or not CSV (an unterminated quote): :func:`households_file_check` finds these
+by reading the whole file first; found later, by
 :func:`~digital_address.actions.imports.households_import` itself, they stop the import after the
 chunks already written.
+
+Everything else is a row error, found here before anything is written: a value the database
+could not store is refused by :class:`RowParser`, not by the database. A NUL character (which
+Python's csv reads since 3.11, and which no text column takes: PostgreSQL refuses it) makes the
+row fail; a coordinate is read only as a bounded decimal number (no ``NaN``, ``Infinity`` or
+``1e1000000``, which :class:`~decimal.Decimal` would read and then overflow on).
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
@@ -85,6 +91,11 @@ ROW = "row"  # the key of a problem with the whole row rather than one of its ce
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _VN_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+# A number as a spreadsheet writes one: ASCII digits, a dot, perhaps an exponent of at most three
+# digits; at most _NUMBER_MAX_LENGTH characters. Decimal would also read "NaN", "Infinity",
+# "1_000", other scripts' digits and exponents up to 999 999 (then overflow in arithmetic).
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
+_NUMBER_MAX_LENGTH = 40
 _SCHEMES = frozenset(ExternalCodeScheme.values)
 
 
@@ -248,11 +259,15 @@ def _too_long(limit: int, length: int) -> str:
 
 
 def _decimal(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
+    """The number, or None when the text is not one (or is too long to be a coordinate): never
+    an exception. Within these bounds (magnitude below 10**1040, exponent above -1040), comparing
+    the number and quantizing it (when below 1000) cannot overflow."""
+    if len(text) > _NUMBER_MAX_LENGTH or not _NUMBER.fullmatch(text):
         return None
-    return value if value.is_finite() else None
+    try:
+        return Decimal(text)
+    except ArithmeticError:  # not within the bounds above; kept so that no input raises
+        return None
 
 
 def _date(text: str) -> date | None:
@@ -289,6 +304,7 @@ class RowParser:
         self.not_a_date = _("Enter a date as YYYY-MM-DD or DD/MM/YYYY.")
         self.future_date = _("A date of birth cannot be in the future.")
         self.pair = _("Give both the scheme and the code, or neither.")
+        self.nul = _("This value contains an invisible NUL character (\\0): type the value again.")
 
     def _coordinate(self, name: str, text: str, errors: dict[str, list[str]]) -> Decimal | None:
         if not text:
@@ -308,6 +324,13 @@ class RowParser:
                 len(values),
             ) % {"count": len(values), "columns": self.width}
             return {ROW: [message]}
+        if any("\x00" in value for value in values):
+            # Python's csv reads a NUL; no database text column takes one (PostgreSQL refuses it).
+            return {
+                name: [self.nul]
+                for name, position in zip(COLUMNS, self.positions, strict=True)
+                if position >= 0 and "\x00" in values[position]
+            }
         (
             ward_text,
             import_ref,

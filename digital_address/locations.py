@@ -12,6 +12,8 @@ from digital_address.vietnam_boundary import in_vietnam
 
 # 11 characters: a cell of about 3 m × 3.5 m, enough to tell two houses apart on a street.
 PLUS_CODE_LENGTH = 11
+# The shortest plus code looked up ("7PJ87F4F+RJ", as maps show it): a shorter one is an area.
+PLUS_CODE_MIN_LOOKUP = 11  # characters, with the "+"
 EARTH_RADIUS_M = 6_371_008.8
 _MICRODEGREE = Decimal("0.000001")
 

@@ -119,6 +119,9 @@ class HouseholdSource(models.TextChoices):
 
 
 class HouseholdQuerySet(models.QuerySet):
+    def occupied(self) -> HouseholdQuerySet:
+        return self.filter(vacated_at__isnull=True)
+
     def in_wards(self, codes: frozenset[int] | None) -> HouseholdQuerySet:
         return self if codes is None else self.filter(ward_id__in=codes)
 
@@ -180,6 +183,8 @@ class Household(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    # Set when the last resident leaves: the household is history, not a home.
+    vacated_at = models.DateTimeField(_("vacated"), null=True, blank=True)
 
     objects = HouseholdQuerySet.as_manager()
 
@@ -411,6 +416,7 @@ class HouseholdEventKind(models.TextChoices):
     MEMBER_JOINED = "member_joined", _("Member joined")
     MEMBER_LEFT = "member_left", _("Member left")
     HEAD_CHANGED = "head_changed", _("New head of household")
+    VACATED = "vacated", _("Nobody lives here any more")
     EXTERNAL_CODE_ATTACHED = "external_code", _("External code attached")
 
 

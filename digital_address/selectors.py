@@ -9,7 +9,12 @@ from accounts.models import User
 from accounts.selectors import official_ward_codes
 from digital_address import address_codes
 from digital_address.errors import HouseholdNotFound
-from digital_address.locations import bounding_box, distance_m, normalize_plus_code
+from digital_address.locations import (
+    PLUS_CODE_MIN_LOOKUP,
+    bounding_box,
+    distance_m,
+    normalize_plus_code,
+)
 from digital_address.models import (
     ExternalAddressCode,
     Household,
@@ -73,7 +78,8 @@ def households_for_official(
 ) -> QuerySet[Household]:
     households = Household.objects.in_wards(official_ward_codes(user=official))
     if status:
-        households = households.filter(status=status)
+        # A queue of decisions: nobody to decide for in a vacated household.
+        households = households.filter(status=status).occupied()
     if ward_code is not None:
         households = households.filter(ward_id=ward_code)
     return households
@@ -105,6 +111,8 @@ def address_resolve(*, code: str, scheme: str | None = None) -> Household:
         status=VerificationStatus.REJECTED
     )
     text = code.strip()
+    if "\x00" in text:  # no code has one, and PostgreSQL refuses it in a query
+        raise HouseholdNotFound()
     if scheme is None and address_codes.looks_native(text):
         bare = address_codes.strip_separators(text)
         if address_codes.damm_valid(bare):
@@ -120,7 +128,12 @@ def address_resolve(*, code: str, scheme: str | None = None) -> Household:
         raise HouseholdNotFound()
     plus_code = normalize_plus_code(text) if scheme is None else None
     if plus_code is not None:
-        found = households.filter(plus_code=plus_code).order_by("id").first()
+        # Stored with 11 characters; maps show 10 (a cell of about 14 m), which contains it.
+        found = (
+            households.filter(plus_code__startswith=plus_code).order_by("id").first()
+            if len(plus_code) >= PLUS_CODE_MIN_LOOKUP
+            else None
+        )
         if found is not None:
             return found
     external = _external(households, address_codes.normalize_external_code(text), scheme)
@@ -153,6 +166,7 @@ def households_nearby(*, lat: float, lng: float, radius_m: float, limit: int) ->
             longitude__lte=max_lng,
         )
         .exclude(status=VerificationStatus.REJECTED)
+        .occupied()
         .select_related("ward", "ward__province")
     )
     found = []
@@ -190,8 +204,10 @@ class Coverage:
 def coverage(*, wards: QuerySet[Ward]) -> tuple[list[Coverage], Coverage]:
     """Per ward and in total: households registered (not rejected), verified, and with a
     digital address (verified and located on the map, so the code leads to a point)."""
-    live = ~Q(households__status=VerificationStatus.REJECTED)
-    verified = Q(households__status=VerificationStatus.VERIFIED)
+    # Vacated households were homes once: coverage counts where people live now.
+    occupied = Q(households__vacated_at__isnull=True)
+    live = ~Q(households__status=VerificationStatus.REJECTED) & occupied
+    verified = Q(households__status=VerificationStatus.VERIFIED) & occupied
     rows = (
         wards.order_by("code")
         .values("code", "name", "estimated_households")
@@ -224,3 +240,44 @@ def coverage(*, wards: QuerySet[Ward]) -> tuple[list[Coverage], Coverage]:
         with_digital_address=sum(c.with_digital_address for c in per_ward),
     )
     return per_ward, total
+
+
+def _local_iso(value) -> str | None:
+    return timezone.localtime(value).isoformat() if value else None
+
+
+def household_export(*, user: User) -> dict:
+    """The citizen's part of a personal-data export: where they live and lived, invitations."""
+    memberships = (
+        HouseholdMember.objects.filter(user=user)
+        .select_related("household__ward")
+        .order_by("joined_at", "id")
+    )
+    return {
+        "memberships": [
+            {
+                "household_code": m.household.formatted_code,
+                "ward": m.household.ward_id,
+                "address_line": m.household.address_line,
+                "latitude": None if m.household.latitude is None else str(m.household.latitude),
+                "longitude": (
+                    None if m.household.longitude is None else str(m.household.longitude)
+                ),
+                "relationship": m.relationship,
+                "joined_at": _local_iso(m.joined_at),
+                "ended_at": _local_iso(m.ended_at),
+            }
+            for m in memberships
+        ],
+        "invitations_received": [
+            {
+                "household_code": i.household.formatted_code,
+                "relationship": i.relationship,
+                "status": i.status,
+                "created_at": _local_iso(i.created_at),
+            }
+            for i in HouseholdInvitation.objects.filter(phone=user.phone)
+            .select_related("household")
+            .order_by("created_at", "id")
+        ],
+    }

@@ -23,6 +23,7 @@ from accounts.login_attempts import password_check
 from accounts.models import Device, OtpChallenge, OtpPurpose, User
 from accounts.national_id import national_id_errors
 from config.errors import DomainError
+from digital_address.actions.households import household_memberships_erase
 from digital_address.vietnamese_text import strip_diacritics
 from notifications.actions import sms_erase_phone, sms_queue
 from notifications.phone_display import mask_phone
@@ -215,6 +216,7 @@ def user_erase(*, user: User, password: str) -> None:
         Device.objects.filter(user=user).delete()
         OtpChallenge.objects.filter(phone=old_phone).delete()
         sms_erase_phone(phone=old_phone)
+        household_memberships_erase(user=user, phone=old_phone)
         user.phone = f"erased-{user.pk}"
         user.full_name = ""
         user.date_of_birth = None

@@ -148,6 +148,10 @@ class DeviceSerializer(serializers.ModelSerializer):
 class AccessLogEntrySerializer(serializers.ModelSerializer):
     official_name = serializers.CharField(source="official.full_name", read_only=True)
     official_title = serializers.SerializerMethodField()
+    # Codes stored, labels shown in the reader's language; a row written before the codes
+    # shows its text as it was.
+    purpose = serializers.CharField(source="get_purpose_display", read_only=True)
+    resource = serializers.CharField(read_only=True)
 
     class Meta:
         model = DataAccessLog

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -17,6 +17,7 @@ from digital_address.address_codes import normalize_external_code
 from digital_address.errors import (
     AlreadyInHousehold,
     ExternalCodeTaken,
+    HouseholdChanged,
     HouseholdNotFound,
     InvalidLocation,
     InvalidTransition,
@@ -351,10 +352,16 @@ def _membership_end(member: HouseholdMember, *, actor: User, now, **data) -> Non
 
 
 def invitation_accept(
-    *, actor: User, invitation_id: int, leave_current: bool = False
+    *,
+    actor: User,
+    invitation_id: int,
+    leave_current: bool = False,
+    bring_member_ids: list[int] | None = None,
+    new_head_member_id: int | None = None,
 ) -> HouseholdMember:
     """The invitee joins. Someone who lives in another household must say so explicitly
-    (``leave_current``): that membership ends in the same transaction."""
+    (``leave_current``): that membership ends in the same transaction. A head leaves as when
+    moving: naming the new head of those who stay, bringing members without an account along."""
     now = timezone.now()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=actor.pk).first()
@@ -363,15 +370,25 @@ def invitation_accept(
         if current is not None and current.household_id == invitation.household_id:
             _invitation_close(invitation, InvitationStatus.ACCEPTED, now)
             return current
-        if current is not None:
-            if not leave_current:
-                raise AlreadyInHousehold()
-            if current.relationship == Relationship.HEAD:
-                raise AlreadyInHousehold(
-                    _("You are the head of your household: move instead of joining another.")
-                )
-            _membership_end(current, actor=actor, now=now, joined=invitation.household_id)
-        household = _locked(invitation.household)
+        if current is None and (bring_member_ids or new_head_member_id):
+            raise NotHouseholdHead()
+        if current is not None and not leave_current:
+            raise AlreadyInHousehold()
+        # Households are locked in id order: two people joining each other's households at
+        # once wait for each other instead of deadlocking.
+        for household_id in sorted({invitation.household_id, getattr(current, "household_id", 0)}):
+            if household_id:
+                Household.objects.select_for_update().filter(pk=household_id).first()
+        household = Household.objects.get(pk=invitation.household_id)
+        if household.vacated_at is not None:
+            raise InvitationUnavailable()
+        departure = _departure_plan(
+            actor=actor,
+            current=current,
+            bring_member_ids=bring_member_ids,
+            new_head_member_id=new_head_member_id,
+        )
+        _departure_apply(departure, actor=actor, now=now, joined=household.pk)
         member = _member_insert(
             household=household, relationship=invitation.relationship, user=actor
         )
@@ -385,6 +402,7 @@ def invitation_accept(
             member=member.pk,
             relationship=invitation.relationship,
         )
+        _bring_along(departure, household=household)
     return member
 
 
@@ -422,6 +440,114 @@ def member_remove(*, actor: User, household: Household, member_id: int) -> None:
         _membership_end(member, actor=actor, now=now)
 
 
+@dataclass
+class _Departure:
+    """What leaving the current household takes: who comes along, who heads those who stay."""
+
+    current: HouseholdMember | None
+    brought: list[HouseholdMember]
+    successor: HouseholdMember | None
+
+
+def _departure_plan(
+    *,
+    actor: User,
+    current: HouseholdMember | None,
+    bring_member_ids: list[int] | None,
+    new_head_member_id: int | None,
+) -> _Departure:
+    """Checks, before anything is written, that leaving leaves nobody without a head: a head
+    who leaves members with an account behind names one of them the new head; members without
+    an account are not left in a household with nobody to answer for it."""
+    is_head = current is not None and current.relationship == Relationship.HEAD
+    if (bring_member_ids or new_head_member_id) and not is_head:
+        raise NotHouseholdHead()
+    if not is_head:
+        return _Departure(current=current, brought=[], successor=None)
+    staying = list(
+        current.household.members.select_for_update()
+        .filter(ended_at__isnull=True)
+        .exclude(pk=current.pk)
+        .order_by("id")
+    )
+    wanted = set(bring_member_ids or [])
+    brought = [m for m in staying if m.pk in wanted and m.user_id is None]
+    if len(brought) != len(wanted):
+        message = _("Only current members without an account can be brought along.")
+        raise InvalidTransition(message, fields={"bring_members": [message]})
+    left = [m for m in staying if m.pk not in wanted]
+    with_account = [m for m in left if m.user_id is not None]
+    successor = None
+    if with_account:
+        successor = next((m for m in with_account if m.pk == new_head_member_id), None)
+        if successor is None:
+            message = _(
+                "Members with an account stay at the old address: name one of them "
+                "the new head of that household."
+            )
+            raise InvalidTransition(message, fields={"new_head": [message]}, status_code=400)
+    elif left:
+        message = _(
+            "Members without an account cannot stay on their own: bring them along, "
+            "or remove them from the household first."
+        )
+        raise InvalidTransition(message, fields={"bring_members": [message]})
+    elif new_head_member_id:
+        message = _("Nobody with an account stays at the old address.")
+        raise InvalidTransition(message, fields={"new_head": [message]}, status_code=400)
+    return _Departure(current=current, brought=brought, successor=successor)
+
+
+def _departure_apply(departure: _Departure, *, actor: User, now, **event_data) -> None:
+    current = departure.current
+    if current is None:
+        return
+    _membership_end(current, actor=actor, now=now, **event_data)
+    for member in departure.brought:
+        _membership_end(member, actor=actor, now=now, **event_data)
+    if departure.successor is not None:
+        _head_promote(departure.successor, actor=actor)
+    _vacate_if_empty(current.household, actor=actor, now=now)
+
+
+def _bring_along(departure: _Departure, *, household: Household) -> None:
+    for member in departure.brought:
+        _member_insert(
+            household=household,
+            relationship=member.relationship,
+            full_name=member.full_name,
+            date_of_birth=member.date_of_birth,
+        )
+
+
+def _head_promote(member: HouseholdMember, *, actor: User | None, **data) -> None:
+    previous = member.relationship
+    member.relationship = Relationship.HEAD
+    member.save(update_fields=["relationship"])
+    household_event(
+        household=member.household,
+        actor=actor,
+        kind=HouseholdEventKind.HEAD_CHANGED,
+        member=member.pk,
+        previous_relationship=previous,
+        **data,
+    )
+
+
+def _vacate_if_empty(household: Household, *, actor: User | None, now) -> None:
+    """Nobody lives there any more: the household leaves the coverage counts, the verification
+    queue and nearby search, and its pending invitations are cancelled. New residents register
+    a household of their own (with a new code)."""
+    if household.members.filter(ended_at__isnull=True).exists():
+        return
+    Household.objects.filter(pk=household.pk).update(vacated_at=now)
+    household.vacated_at = now
+    HouseholdInvitation.objects.filter(household=household, status=InvitationStatus.PENDING).update(
+        status=InvitationStatus.CANCELLED, answered_at=now
+    )
+    household_event(household=household, actor=actor, kind=HouseholdEventKind.VACATED)
+
+
 def household_move(
     *,
     actor: User,
@@ -431,69 +557,26 @@ def household_move(
     new_head_member_id: int | None = None,
 ) -> Household:
     """Moving: a new household at the new address with the actor as its head; the old
-    membership ends. Members without an account (children) may come along. A head who leaves
-    members with an account behind names one of them the new head; members without an account
-    are not left in a household with nobody to answer for it."""
+    membership ends (see ``_departure_plan`` for who comes along and who heads the rest)."""
     address = address.cleaned()
     now = timezone.now()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=actor.pk).first()
         current = _current_membership(actor)
-        is_head = current is not None and current.relationship == Relationship.HEAD
-        if (bring_member_ids or new_head_member_id) and not is_head:
-            raise NotHouseholdHead()
-        brought: list[HouseholdMember] = []
-        successor: HouseholdMember | None = None
-        if is_head:
-            staying = list(
-                current.household.members.select_for_update()
-                .filter(ended_at__isnull=True)
-                .exclude(pk=current.pk)
-            )
-            wanted = set(bring_member_ids or [])
-            brought = [m for m in staying if m.pk in wanted and m.user_id is None]
-            if len(brought) != len(wanted):
-                message = _("Only current members without an account can be brought along.")
-                raise InvalidTransition(message, fields={"bring_members": [message]})
-            left = [m for m in staying if m.pk not in wanted]
-            with_account = [m for m in left if m.user_id is not None]
-            if with_account:
-                successor = next((m for m in with_account if m.pk == new_head_member_id), None)
-                if successor is None:
-                    message = _(
-                        "Members with an account stay at the old address: name one of them "
-                        "the new head of that household."
-                    )
-                    raise InvalidTransition(
-                        message, fields={"new_head": [message]}, status_code=400
-                    )
-            elif left:
-                message = _(
-                    "Members without an account cannot stay on their own: bring them along, "
-                    "or remove them from the household first."
-                )
-                raise InvalidTransition(message, fields={"bring_members": [message]})
-            elif new_head_member_id:
-                message = _("Nobody with an account stays at the old address.")
-                raise InvalidTransition(message, fields={"new_head": [message]}, status_code=400)
+        if current is not None:
+            # Locked like every change to the old household's members, so a member added or
+            # joining meanwhile is seen by the checks below.
+            _locked(current.household)
+        departure = _departure_plan(
+            actor=actor,
+            current=current,
+            bring_member_ids=bring_member_ids,
+            new_head_member_id=new_head_member_id,
+        )
         household = _household_insert(
             ward=ward, address=address, actor=actor, source=HouseholdSource.MOVE
         )
-        if current is not None:
-            _membership_end(current, actor=actor, now=now, moved_to=household.pk)
-            for member in brought:
-                _membership_end(member, actor=actor, now=now, moved_to=household.pk)
-        if successor is not None:
-            previous = successor.relationship
-            successor.relationship = Relationship.HEAD
-            successor.save(update_fields=["relationship"])
-            household_event(
-                household=successor.household,
-                actor=actor,
-                kind=HouseholdEventKind.HEAD_CHANGED,
-                member=successor.pk,
-                previous_relationship=previous,
-            )
+        _departure_apply(departure, actor=actor, now=now, moved_to=household.pk)
         _member_insert(household=household, user=actor, relationship=Relationship.HEAD)
         household_event(
             household=household,
@@ -501,23 +584,64 @@ def household_move(
             kind=HouseholdEventKind.CREATED,
             moved_from=current.household_id if current else None,
         )
-        for member in brought:
-            _member_insert(
-                household=household,
-                relationship=member.relationship,
-                full_name=member.full_name,
-                date_of_birth=member.date_of_birth,
-            )
+        _bring_along(departure, household=household)
     return household
+
+
+def household_memberships_erase(*, user: User, phone: str) -> None:
+    """Erasure of an account: its memberships end and forget the name and date of birth copied
+    into them; invitations to the number are deleted. The household stays: an address is the
+    registry's, and the other members' home."""
+    now = timezone.now()
+    with transaction.atomic():
+        for member in HouseholdMember.objects.select_for_update().filter(user=user):
+            current = member.ended_at is None
+            if current:
+                member.ended_at = now
+                household_event(
+                    household=member.household,
+                    actor=None,
+                    kind=HouseholdEventKind.MEMBER_LEFT,
+                    member=member.pk,
+                    erased=True,
+                )
+            member.full_name = ""
+            member.date_of_birth = None
+            member.save(update_fields=["ended_at", "full_name", "date_of_birth"])
+            if current and member.relationship == Relationship.HEAD:
+                # Erasure cannot ask whom to name: the longest-standing adult with an account
+                # heads the household now.
+                successor = (
+                    member.household.members.filter(ended_at__isnull=True, user__isnull=False)
+                    .order_by("joined_at", "id")
+                    .first()
+                )
+                if successor is not None:
+                    _head_promote(successor, actor=None, reason="erased")
+            if current:
+                _vacate_if_empty(member.household, actor=None, now=now)
+        HouseholdInvitation.objects.filter(phone=phone).delete()
 
 
 # --- officials ---------------------------------------------------------------------------------
 
 
-def household_verify(*, actor: User, household: Household) -> Household:
+def _require_unchanged(household: Household, seen_updated_at: datetime | None) -> None:
+    """The official decides on the address they saw: if the citizen changed it meanwhile, they
+    look again (optimistic concurrency on ``updated_at``)."""
+    if household.vacated_at is not None:
+        raise InvalidTransition(_("Nobody lives in this household any more."))
+    if seen_updated_at is not None and seen_updated_at != household.updated_at:
+        raise HouseholdChanged()
+
+
+def household_verify(
+    *, actor: User, household: Household, seen_updated_at: datetime | None = None
+) -> Household:
     with transaction.atomic():
         household = _locked(household)
         _require_official_of(actor=actor, household=household)
+        _require_unchanged(household, seen_updated_at)
         if household.status == VerificationStatus.VERIFIED:
             return household
         _transition(household=household, to=VerificationStatus.VERIFIED, actor=actor)
@@ -528,7 +652,13 @@ def household_verify(*, actor: User, household: Household) -> Household:
     return household
 
 
-def household_reject(*, actor: User, household: Household, reason: str) -> Household:
+def household_reject(
+    *,
+    actor: User,
+    household: Household,
+    reason: str,
+    seen_updated_at: datetime | None = None,
+) -> Household:
     reason = reason.strip()
     if not reason:
         message = _("Give the reason for the rejection: the citizen reads it.")
@@ -536,6 +666,7 @@ def household_reject(*, actor: User, household: Household, reason: str) -> House
     with transaction.atomic():
         household = _locked(household)
         _require_official_of(actor=actor, household=household)
+        _require_unchanged(household, seen_updated_at)
         _transition(household=household, to=VerificationStatus.REJECTED, actor=actor, note=reason)
         household.rejection_reason = reason
         household.reviewed_by = actor
@@ -563,7 +694,13 @@ def external_code_attach(
             household=household, scheme=scheme, code=code, attached_by=actor
         )
         attached.full_clean(exclude=["household"], validate_constraints=False)
-        attached.save()
+        try:
+            with transaction.atomic():
+                attached.save()
+        except IntegrityError as exc:  # attached to another household at the same moment
+            raise ExternalCodeTaken(
+                fields={"code": [str(ExternalCodeTaken.default_message)]}
+            ) from exc
         household_event(
             household=household,
             actor=actor,

@@ -27,6 +27,14 @@ file again skips it chunk by chunk. If a chunk is still refused after its look-u
 wrote one of its import refs or codes in between), it is written row by row, each row in its own
 savepoint, and the rows in conflict are reported.
 
+The row parser refuses every value the database could not store (a NUL character, a number too
+large), so the database should never refuse a row's data. Should it all the same (a
+:class:`~django.db.DataError`, or a string the driver cannot encode), the chunk is written row by
+row at once and the rows refused are reported as failed ("This row could not be saved"), the
+others imported: no row's data makes the import raise. What does raise (a bug, a lost
+connection) leaves the chunks already written committed, unless the caller holds a transaction:
+the API does, so that a 500 writes nothing.
+
 Duplicates inside the file are caught as far as memory allows: within a chunk directly, across
 chunks because the earlier row is in the database by then. So the first occurrence of an import
 ref or an external code wins and later ones are skipped (import ref) or refused (external code).
@@ -38,7 +46,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,6 +70,12 @@ from digital_address.models import (
 )
 
 DEFAULT_CHUNK_SIZE = 2000
+
+# What the database (or its driver) raises for a value it cannot store: the parser refuses those
+# values first, so this is defence in depth. psycopg and sqlite3 raise UnicodeEncodeError for a
+# lone surrogate (from a caller that decoded with "surrogateescape"); PostgreSQL a DataError for a
+# NUL, SQLite for a value over its length limit.
+_REFUSED = (DataError, UnicodeEncodeError)
 
 
 @dataclass
@@ -206,6 +220,10 @@ def _code_taken() -> str:
     return str(ExternalCodeTaken.default_message)
 
 
+def _refused() -> str:
+    return _("This row could not be saved: the database refused one of its values.")
+
+
 def _screen(rows: list[Row], *, store: _Store, look_up: bool) -> tuple[_Outcome, list[Row], bool]:
     """Set aside the rows whose import ref or external code is earlier in the chunk, or (with
     ``look_up``) already in the database; returns them, the rows to write, and whether the
@@ -333,20 +351,27 @@ def _insert(rows: list[Row], *, actor: User | None, store: _Store, outcome: _Out
     outcome.imported += len(pairs)
 
 
-def _conflict(row: Row) -> tuple[bool, RowError]:
-    """Why a row's write failed after the screening said it was fine: (skipped?, the error)."""
-    if (
-        row.import_ref is not None
-        and Household.objects.filter(ward_id=row.ward, import_ref=row.import_ref).exists()
-    ):
-        return True, RowError(row.line, {"import_ref": [_already_imported()]})
-    if (
-        row.external_code
-        and ExternalAddressCode.objects.filter(scheme=row.scheme, code=row.external_code).exists()
-    ):
-        return False, RowError(row.line, {"external_code": [_code_taken()]})
+def _conflict(row: Row) -> _Outcome:
+    """Why a row's write failed after the screening said it was fine: the row skipped or failed.
+    The look-ups run in a savepoint: a value the database refuses fails the row."""
+    try:
+        with transaction.atomic():
+            if (
+                row.import_ref is not None
+                and Household.objects.filter(ward_id=row.ward, import_ref=row.import_ref).exists()
+            ):
+                return _Outcome(skipped=[RowError(row.line, {"import_ref": [_already_imported()]})])
+            if (
+                row.external_code
+                and ExternalAddressCode.objects.filter(
+                    scheme=row.scheme, code=row.external_code
+                ).exists()
+            ):
+                return _Outcome(failed=[RowError(row.line, {"external_code": [_code_taken()]})])
+    except _REFUSED:
+        return _Outcome(failed=[RowError(row.line, {ROW: [_refused()]})])
     message = _("This row conflicts with a change made at the same time: import it again.")
-    return False, RowError(row.line, {ROW: [message]})
+    return _Outcome(failed=[RowError(row.line, {ROW: [message]})])
 
 
 def _chunk_write(
@@ -358,7 +383,10 @@ def _chunk_write(
     Looking up a chunk's 2000 import refs costs about as much as writing them, and the chunks of a
     first import find nothing. So a chunk is written without looking (unless the previous chunk
     met rows already in the database: importing a file again), and looked up only when the
-    database refuses it (a unique import ref or external code)."""
+    database refuses it (a unique import ref or external code).
+
+    When the database refuses a value of the chunk (:data:`_REFUSED`), looking up cannot help:
+    the chunk is written row by row straight away."""
     if not rows:
         return _Outcome(), look_up_first
     for look_up in (True,) if look_up_first else (False, True):
@@ -369,18 +397,26 @@ def _chunk_write(
             return outcome, look_up and (found or not look_up_first)
         except IntegrityError:
             pass
+        except _REFUSED:
+            break
     # Another import wrote one of these import refs or external codes between the look-up and the
-    # write: row by row now, each in a savepoint, so the others are imported and the conflicts
-    # reported.
+    # write, or the database refused a value: row by row now, each row (its look-up too: a value
+    # the database refuses is refused there as well) in a savepoint, so the others are imported
+    # and the rows refused reported.
     with transaction.atomic():
-        outcome, fresh, _found = _screen(rows, store=store, look_up=True)
+        outcome, fresh, _found = _screen(rows, store=store, look_up=False)  # no query
         for row in fresh:
             try:
                 with transaction.atomic():
-                    _insert([row], actor=actor, store=store, outcome=outcome)
+                    done, one, _found = _screen([row], store=store, look_up=True)
+                    _insert(one, actor=actor, store=store, outcome=done)
             except IntegrityError:
-                skipped, error = _conflict(row)
-                (outcome.skipped if skipped else outcome.failed).append(error)
+                done = _conflict(row)
+            except _REFUSED:
+                done = _Outcome(failed=[RowError(row.line, {ROW: [_refused()]})])
+            outcome.imported += done.imported
+            outcome.skipped.extend(done.skipped)
+            outcome.failed.extend(done.failed)
     return outcome, True
 
 
@@ -402,7 +438,9 @@ def households_import(
     file order, and ``progress`` the running totals. ``allowed_wards``: the wards the actor may
     import into (None: any). A file-level error raises
     :class:`~digital_address.errors.ImportFileInvalid`, before anything is written when it is in
-    the header."""
+    the header. A row's data never raises: a row the database refuses is reported as failed.
+    Anything else raised (a bug, a lost connection) leaves the chunks already written committed
+    unless the caller holds a transaction."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     columns, records = households_file_read(lines=lines)

@@ -6,6 +6,7 @@ import io
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -82,8 +83,9 @@ class OfficialHouseholdImportView(APIView):
         description="Valid rows are imported (pending verification, with their codes); rows "
         "not imported come back in `errors`. A row whose ward is not one of mine fails. A row "
         "whose import_ref the ward already has is skipped, so sending a file again imports "
-        "nothing twice. Rows are written in chunks, each chunk in one transaction: a row is "
-        "written whole or not at all. A problem with the file itself (not UTF-8, not CSV, an "
+        "nothing twice. The file is imported in one transaction, and a row is written whole or "
+        "not at all: a row the database refuses is reported, and an unexpected error (a 500) "
+        "writes nothing. A problem with the file itself (not UTF-8, not CSV, an "
         "unknown or missing column, more rows than allowed, over 10 MB) is a 400 with "
         '`fields.file`, and nothing is written. Needs the "import households" permission.',
     )
@@ -97,12 +99,17 @@ class OfficialHouseholdImportView(APIView):
             lines=io.StringIO(text, newline=""), max_rows=settings.HOUSEHOLD_IMPORT_MAX_ROWS
         )
         errors: list[RowError] = []
-        summary = households_import(
-            lines=io.StringIO(text, newline=""),
-            actor=request.user,
-            allowed_wards=official_ward_codes(user=request.user),
-            on_error=errors.append,
-        )
+        # One transaction for the whole file (at most HOUSEHOLD_IMPORT_MAX_ROWS rows, its chunks
+        # are savepoints): a row's data never raises, and whatever else does (a bug, a lost
+        # connection) answers a 500 with no report, so it must leave nothing written either. The
+        # wards' code counters stay locked until the end: registrations in those wards wait.
+        with transaction.atomic():
+            summary = households_import(
+                lines=io.StringIO(text, newline=""),
+                actor=request.user,
+                allowed_wards=official_ward_codes(user=request.user),
+                on_error=errors.append,
+            )
         return Response(
             HouseholdImportResultSerializer(
                 {

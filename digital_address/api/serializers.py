@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,16 +49,33 @@ class WardQuerySerializer(serializers.Serializer):
 COORDINATE = {"max_digits": 9, "decimal_places": 6, "coerce_to_string": False}
 
 
+class CoordinateField(serializers.DecimalField):
+    """Degrees as a phone's GPS or a map gives them, with any number of decimals, rounded to 6
+    (about 11 cm) instead of refused."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(rounding=ROUND_HALF_UP, **COORDINATE, **kwargs)
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        # Out-of-range values are the min/max validators' to refuse; only keep absurd
+        # magnitudes (1e999999) away from the rounding.
+        if value.adjusted() > 3:
+            self.fail("invalid")
+        return value
+
+
+def _not_in_future(value: date | None) -> date | None:
+    if value is not None and value > timezone.localdate():
+        raise serializers.ValidationError(_("A date of birth cannot be in the future."))
+    return value
+
+
 class AddressInputSerializer(serializers.Serializer):
     house_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
     street = serializers.CharField(max_length=150, required=False, allow_blank=True)
     hamlet = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    latitude = serializers.DecimalField(
-        required=False, allow_null=True, min_value=-90, max_value=90, **COORDINATE
-    )
-    longitude = serializers.DecimalField(
-        required=False, allow_null=True, min_value=-180, max_value=180, **COORDINATE
-    )
+    latitude = CoordinateField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = CoordinateField(required=False, allow_null=True, min_value=-180, max_value=180)
 
     def validate(self, attrs: dict) -> dict:
         if not any(attrs.get(f, "").strip() for f in ("house_number", "street", "hamlet")):
@@ -127,7 +148,9 @@ class MemberAddSerializer(serializers.Serializer):
     relationship = serializers.ChoiceField(choices=INVITABLE_RELATIONSHIPS)
     phone = PhoneField(required=False)
     full_name = serializers.CharField(max_length=150, required=False)
-    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(
+        required=False, allow_null=True, validators=[_not_in_future]
+    )
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("phone") and attrs.get("full_name"):
@@ -172,6 +195,17 @@ class InvitationAcceptSerializer(serializers.Serializer):
     leave_current = serializers.BooleanField(
         default=False,
         help_text="Leave the household I live in now (required when I live in one).",
+    )
+    bring_members = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=50,
+        help_text="As a head: members without an account (children) who come along.",
+    )
+    new_head = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="As a head: the member with an account who heads those who stay.",
     )
 
 
@@ -262,8 +296,8 @@ class NearbySerializer(PublicAddressSerializer):
 
 
 class NearbyQuerySerializer(serializers.Serializer):
-    lat = serializers.DecimalField(min_value=-90, max_value=90, max_digits=9, decimal_places=6)
-    lng = serializers.DecimalField(min_value=-180, max_value=180, max_digits=9, decimal_places=6)
+    lat = CoordinateField(min_value=-90, max_value=90)
+    lng = CoordinateField(min_value=-180, max_value=180)
     radius = serializers.IntegerField(min_value=1, max_value=1000, default=200)
     limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
 
@@ -292,12 +326,20 @@ class OfficialHouseholdListSerializer(serializers.ModelSerializer):
             "status",
             "source",
             "created_at",
+            "updated_at",
+            "vacated_at",
         ]
 
 
 class OfficialHouseholdSerializer(HouseholdSerializer):
     class Meta(HouseholdSerializer.Meta):
-        fields = [*HouseholdSerializer.Meta.fields, "source", "reviewed_at"]
+        fields = [
+            *HouseholdSerializer.Meta.fields,
+            "source",
+            "reviewed_at",
+            "updated_at",
+            "vacated_at",
+        ]
 
 
 class OfficialQuerySerializer(serializers.Serializer):
@@ -305,7 +347,15 @@ class OfficialQuerySerializer(serializers.Serializer):
     ward = serializers.IntegerField(required=False, min_value=1, max_value=99999)
 
 
-class RejectSerializer(serializers.Serializer):
+class DecisionSerializer(serializers.Serializer):
+    updated_at = serializers.DateTimeField(
+        required=False,
+        help_text="The household's `updated_at` as the official saw it: if the citizen changed "
+        "the address since, the answer is 409 `household_changed`.",
+    )
+
+
+class RejectSerializer(DecisionSerializer):
     reason = serializers.CharField(max_length=500)
 
 

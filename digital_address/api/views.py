@@ -9,19 +9,19 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.permissions import IsOfficial
-from accounts.events import record_data_access
-from accounts.models import AccessChannel
+from accounts.models import AccessChannel, AccessPurpose
 from accounts.selectors import official_ward_codes
 from config.openapi import ERROR_RESPONSE as ERROR
 from digital_address.actions import households as actions
 from digital_address.api import serializers as s
+from digital_address.events import household_read_record
 from digital_address.models import Household, HouseholdInvitation, Province, Ward
 from digital_address.plates import qr_png, qr_svg
 from digital_address.selectors import (
@@ -226,6 +226,8 @@ class InvitationAcceptView(APIView):
             actor=request.user,
             invitation_id=invitation_id,
             leave_current=data["leave_current"],
+            bring_member_ids=data.get("bring_members") or [],
+            new_head_member_id=data.get("new_head"),
         )
         return Response(_render(member.household, request.user))
 
@@ -271,7 +273,7 @@ class AddressResolveView(PublicView):
 
 
 def plate_url(request: Request, household: Household) -> str:
-    path = reverse("address-resolve", args=[household.formatted_code])
+    path = reverse("address-plate", args=[household.formatted_code])
     base = settings.PUBLIC_BASE_URL
     return f"{base}{path}" if base else request.build_absolute_uri(path)
 
@@ -287,7 +289,7 @@ class AddressQrView(PublicView):
             400: ERROR,
             404: ERROR,
         },
-        summary="QR code for the house plate: it opens this address",
+        summary="QR code for the house plate: it opens the address's page, `/a/{code}`",
     )
     def get(self, request: Request, code: str, fmt: str) -> HttpResponse:
         household = _resolve(request, code)
@@ -326,24 +328,29 @@ class AddressNearbyView(APIView):
 # --- officials --------------------------------------------------------------------------------
 
 
+class CanViewHouseholds(BasePermission):
+    """The household roles (accounts/roles.py): an official with no role reads no household."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("digital_address.view_household")
+
+
 class OfficialPagination(CursorPagination):
     page_size = 50
     ordering = "-id"
 
 
-def _official_household(request: Request, pk: int, purpose: str) -> Household:
-    """The household with its members, for an official: the read is in the access log."""
+def _official_household(request: Request, pk: int) -> Household:
+    """The household with its members, for an official: every member shown is in the access
+    log, read for the household's verification."""
     household = household_for_official(official=request.user, household_id=pk)
-    for member in household.current_members:
-        if member.user_id is not None:
-            record_data_access(
-                official=request.user,
-                subject=member.user,
-                resource="household",
-                purpose=purpose,
-                channel=AccessChannel.API,
-                object_id=household.pk,
-            )
+    household_read_record(
+        official=request.user,
+        household=household,
+        members=household.current_members,
+        channel=AccessChannel.API,
+        purpose=AccessPurpose.HOUSEHOLD_VERIFICATION,
+    )
     return household
 
 
@@ -352,7 +359,7 @@ class OfficialHouseholdListView(generics.ListAPIView):
     """The verification queue (``?status=pending``) of my wards. No personal data in the list:
     names are in the detail, whose every read is in the access log."""
 
-    permission_classes = [IsOfficial]
+    permission_classes = [IsOfficial, CanViewHouseholds]
     serializer_class = s.OfficialHouseholdListSerializer
     pagination_class = OfficialPagination
 
@@ -366,16 +373,16 @@ class OfficialHouseholdListView(generics.ListAPIView):
 
 
 class OfficialHouseholdDetailView(APIView):
-    permission_classes = [IsOfficial]
+    permission_classes = [IsOfficial, CanViewHouseholds]
 
     @extend_schema(responses={200: s.OfficialHouseholdSerializer, 404: ERROR})
     def get(self, request: Request, pk: int) -> Response:
-        household = _official_household(request, pk, "household verification")
+        household = _official_household(request, pk)
         return Response(s.OfficialHouseholdSerializer(household).data)
 
 
 def _official_render(request: Request, household: Household) -> dict:
-    fresh = _official_household(request, household.pk, "household verification")
+    fresh = _official_household(request, household.pk)
     return s.OfficialHouseholdSerializer(fresh).data
 
 
@@ -383,11 +390,15 @@ class OfficialHouseholdVerifyView(APIView):
     permission_classes = [IsOfficial]
 
     @extend_schema(
-        request=None, responses={200: s.OfficialHouseholdSerializer, 404: ERROR, 409: ERROR}
+        request=s.DecisionSerializer,
+        responses={200: s.OfficialHouseholdSerializer, 404: ERROR, 409: ERROR},
     )
     def post(self, request: Request, pk: int) -> Response:
         household = household_for_official(official=request.user, household_id=pk)
-        actions.household_verify(actor=request.user, household=household)
+        data = _valid(s.DecisionSerializer, request.data)
+        actions.household_verify(
+            actor=request.user, household=household, seen_updated_at=data.get("updated_at")
+        )
         return Response(_official_render(request, household))
 
 
@@ -401,7 +412,12 @@ class OfficialHouseholdRejectView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         household = household_for_official(official=request.user, household_id=pk)
         data = _valid(s.RejectSerializer, request.data)
-        actions.household_reject(actor=request.user, household=household, reason=data["reason"])
+        actions.household_reject(
+            actor=request.user,
+            household=household,
+            reason=data["reason"],
+            seen_updated_at=data.get("updated_at"),
+        )
         return Response(_official_render(request, household))
 
 

@@ -3,13 +3,16 @@ at me/access-log/, and officials see only their units' citizens, with the ID num
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 
 from accounts.events import record_data_access
-from accounts.models import AccessChannel, DataAccessLog, User
+from accounts.models import AccessChannel, AccessPurpose, AccessResource, DataAccessLog, User
+from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -38,15 +41,11 @@ def test_an_official_opening_a_citizen_in_the_admin_is_logged(citizen, official)
     response = admin_client(official).get(change_page(citizen))
 
     assert response.status_code == 200
-    read = DataAccessLog.objects.get()
-    assert (read.official, read.subject, read.resource, read.object_id, read.channel) == (
-        official,
-        citizen,
-        "profile",
-        str(citizen.pk),
-        "admin",
-    )
-    assert read.purpose != ""
+    assert list(
+        DataAccessLog.objects.values_list(
+            "official", "subject", "resource", "object_id", "purpose", "channel"
+        )
+    ) == [(official.pk, citizen.pk, "profile", str(citizen.pk), "admin_view", "admin")]
 
 
 def test_the_citizen_sees_who_read_their_data(
@@ -71,7 +70,7 @@ def test_the_citizen_sees_who_read_their_data(
                 "official_name": "Lý Thị Cán Bộ",
                 "official_title": "Công chức một cửa",
                 "resource": "profile",
-                "purpose": read.purpose,
+                "purpose": "Xem trên trang quản trị",
                 "channel": "admin",
             }
         ],
@@ -86,8 +85,8 @@ def test_the_access_log_list_has_a_fixed_query_count(
         record_data_access(
             official=reader,
             subject=citizen,
-            resource="profile",
-            purpose="Xử lý hồ sơ",
+            resource=AccessResource.PROFILE,
+            purpose=AccessPurpose.ADMIN_VIEW,
             channel=AccessChannel.API,
         )
 
@@ -164,3 +163,102 @@ def test_an_official_cannot_change_a_citizen_in_the_admin(citizen, official):
     citizen.refresh_from_db()
     assert citizen.full_name == "Nguyễn Văn An"
     assert DataAccessLog.objects.count() == 0
+
+
+# --- purposes: codes stored, labels shown in the reader's language -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "label"),
+    [(None, "Xem trên trang quản trị"), ("en", "Viewed in the administration site")],
+)
+def test_the_purpose_is_shown_in_the_readers_language(citizen, official, accept_language, label):
+    # The official works in Vietnamese; the citizen reads in their own language.
+    reader = Client(HTTP_ACCEPT_LANGUAGE="vi")
+    reader.force_login(official)
+    reader.get(change_page(citizen))
+    client = client_for(citizen)
+    headers = {"HTTP_ACCEPT_LANGUAGE": accept_language} if accept_language else {}
+
+    listed = client.get(URL, **headers).json()["results"]
+    exported = client.get("/api/v1/me/export/", **headers).json()["access_log"]
+
+    assert DataAccessLog.objects.get().purpose == "admin_view"
+    assert [row["purpose"] for row in listed] == [label]
+    assert [row["purpose"] for row in exported] == [label]
+
+
+def legacy_row(official: User, citizen: User, purpose: str) -> DataAccessLog:
+    """A row written before the purposes were codes (the write path no longer allows it)."""
+    return DataAccessLog.objects.create(
+        official=official, subject=citizen, resource="profile", purpose=purpose, channel="api"
+    )
+
+
+def test_a_row_written_before_the_codes_shows_its_text(citizen, official, province_admin):
+    legacy_row(official, citizen, "Tiếp nhận hồ sơ")
+
+    listed = client_for(citizen).get(URL, HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    exported = client_for(citizen).get("/api/v1/me/export/").json()["access_log"]
+    audited = admin_client(province_admin).get("/admin/accounts/dataaccesslog/")
+
+    assert [row["purpose"] for row in listed] == ["Tiếp nhận hồ sơ"]
+    assert [row["purpose"] for row in exported] == ["Tiếp nhận hồ sơ"]
+    assert "Tiếp nhận hồ sơ" in audited.content.decode()
+
+
+def test_the_admin_list_shows_the_purpose_in_the_officials_language(citizen, official):
+    admin_client(official).get(change_page(citizen))
+    superuser = User.objects.create_superuser("+84900000099", "Quản-trị-viên-2026")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(superuser)
+
+    page = client.get("/admin/accounts/dataaccesslog/").content.decode()
+
+    assert "Viewed in the administration site" in page
+
+
+def test_a_purpose_outside_the_codes_is_refused(citizen, official):
+    with pytest.raises(ValueError):
+        record_data_access(
+            official=official,
+            subject=citizen,
+            resource=AccessResource.PROFILE,
+            purpose="Tiếp nhận hồ sơ",
+        )
+
+    assert DataAccessLog.objects.count() == 0
+
+
+def test_a_read_of_ones_own_data_is_not_logged(official):
+    read = record_data_access(
+        official=official,
+        subject=official,
+        resource=AccessResource.PROFILE,
+        purpose=AccessPurpose.ADMIN_VIEW,
+    )
+
+    assert read is None
+    assert DataAccessLog.objects.count() == 0
+
+
+def test_the_migration_turns_the_known_texts_into_codes(citizen, official):
+    migration = importlib.import_module(
+        "accounts.migrations.0002_access_log_codes_and_accountless_members"
+    )
+    texts = [
+        "Viewed in the administration site",
+        "Xem trên trang quản trị",
+        "household verification",
+        "Tiếp nhận hồ sơ",
+    ]
+    rows = [legacy_row(official, citizen, text) for text in texts]
+
+    migration.texts_to_codes(django_apps, None)
+
+    assert [DataAccessLog.objects.get(pk=row.pk).purpose for row in rows] == [
+        "admin_view",
+        "admin_view",
+        "household_verification",
+        "Tiếp nhận hồ sơ",  # unknown: kept, and shown as it is
+    ]

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.events import record_data_access
-from accounts.models import User
+from accounts.models import AccessPurpose, AccessResource, User
 from notifications.models import SmsMessage
 from tests.factories import ProvinceFactory, WardFactory
 
@@ -66,8 +66,9 @@ def test_the_access_log_is_scoped_to_the_administrators_province(citizen, offici
         full_name="Ngoài Tỉnh",
         ward=WardFactory(code=2, province=ProvinceFactory(code=1, name="Hà Nội")),
     )
-    inside = record_data_access(official=official, subject=citizen, resource="profile", purpose="x")
-    record_data_access(official=official, subject=outside, resource="profile", purpose="x")
+    read = {"resource": AccessResource.PROFILE, "purpose": AccessPurpose.ADMIN_VIEW}
+    inside = record_data_access(official=official, subject=citizen, **read)
+    record_data_access(official=official, subject=outside, **read)
 
     response = admin_client(province_admin).get("/admin/accounts/dataaccesslog/")
 

@@ -9,7 +9,15 @@ from django.utils.timezone import localtime
 from rest_framework.test import APIClient
 
 from accounts.events import record_data_access
-from accounts.models import AccessChannel, DataAccessLog, Device, OtpChallenge, User
+from accounts.models import (
+    AccessChannel,
+    AccessPurpose,
+    AccessResource,
+    DataAccessLog,
+    Device,
+    OtpChallenge,
+    User,
+)
 from notifications.models import SmsMessage
 from tests.factories import DeviceFactory
 
@@ -38,9 +46,9 @@ def citizen_data(citizen, other_citizen, official, otp_code) -> dict:
         "read": record_data_access(
             official=official,
             subject=citizen,
-            resource="profile",
-            purpose="Tiếp nhận hồ sơ",
-            channel=AccessChannel.API,
+            resource=AccessResource.PROFILE,
+            purpose=AccessPurpose.ADMIN_VIEW,
+            channel=AccessChannel.ADMIN,
         ),
     }
 
@@ -94,12 +102,13 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
                 "sent_at": localtime(sms.sent_at).isoformat(),
             }
         ],
+        "households": {"memberships": [], "invitations_received": []},
         "access_log": [
             {
                 "official": "Lý Thị Cán Bộ",
                 "resource": "profile",
-                "purpose": "Tiếp nhận hồ sơ",
-                "channel": "api",
+                "purpose": "Xem trên trang quản trị",  # the label, in the reader's language
+                "channel": "admin",
                 "at": localtime(read.created_at).isoformat(),
             }
         ],

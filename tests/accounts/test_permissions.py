@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.events import record_data_access
-from accounts.models import DataAccessLog, Device, User
+from accounts.models import AccessPurpose, AccessResource, DataAccessLog, Device, User
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +132,12 @@ def test_another_citizen_cannot_erase_me_with_my_password(
 
 def test_another_citizen_sees_none_of_my_devices_or_reads(citizen, official, other_citizen_client):
     DeviceFactory(user=citizen)
-    record_data_access(official=official, subject=citizen, resource="profile", purpose="Xử lý")
+    record_data_access(
+        official=official,
+        subject=citizen,
+        resource=AccessResource.PROFILE,
+        purpose=AccessPurpose.ADMIN_VIEW,
+    )
     assert DataAccessLog.objects.count() == 1
 
     assert other_citizen_client.get("/api/v1/me/devices/").json() == []

@@ -59,7 +59,6 @@ ALREADY_IN_HOUSEHOLD = (
 )
 NOT_HEAD = "Only the head of the household can do this."
 INVITATION_UNAVAILABLE = "This invitation has already been answered, cancelled or has expired."
-HEAD_CANNOT_JOIN = "You are the head of your household: move instead of joining another."
 HEAD_LEAVES_BY_MOVING = "The head leaves a household by moving to another address."
 ONLY_ACCOUNTLESS_COME_ALONG = "Only current members without an account can be brought along."
 INVALID_TRANSITION = "This cannot be done in the household's current state."
@@ -310,7 +309,6 @@ def test_the_household_messages_read_in_vietnamese():
         ALREADY_IN_HOUSEHOLD,
         NOT_HEAD,
         INVITATION_UNAVAILABLE,
-        HEAD_CANNOT_JOIN,
         HEAD_LEAVES_BY_MOVING,
         ONLY_ACCOUNTLESS_COME_ALONG,
         INVALID_TRANSITION,
@@ -635,22 +633,57 @@ def test_someone_living_elsewhere_joins_only_when_leaving_explicitly(
     assert [h["id"] for h in client_for(other_citizen).get(URL).json()] == [household.pk]
 
 
-def test_a_head_of_another_household_cannot_join_even_when_leaving(
+def test_a_head_living_alone_joins_another_household_and_the_old_one_is_vacated(
     citizen, household, other_citizen
 ):
     own = Household.objects.get(pk=register(other_citizen, ward=6001, hamlet="Thôn Na")["id"])
     invitation = _invite(citizen, household, other_citizen.phone)
-    before = (snapshot(household), snapshot(own))
 
-    response = english(other_citizen).post(
+    response = client_for(other_citizen).post(
         f"{RECEIVED_URL}{invitation.pk}/accept/", {"leave_current": True}
     )
 
-    assert (response.status_code, response.json()) == (
-        409,
-        error("already_in_household", HEAD_CANNOT_JOIN),
+    assert response.status_code == 200, response.content
+    assert response.json()["id"] == household.pk
+    own.refresh_from_db()
+    assert own.vacated_at is not None
+    assert [k for k, _d, _a in timeline(own)][-2:] == ["member_left", "vacated"]
+    assert HouseholdMember.objects.filter(household=own, ended_at__isnull=True).count() == 0
+
+
+def test_a_head_with_family_joining_elsewhere_names_the_new_head_and_brings_the_children(
+    citizen, family, other_citizen
+):
+    """The spouse of another household's head joins it with the children; the spouse's own
+    household keeps its other adult as head."""
+    other = Household.objects.get(pk=register(other_citizen, ward=6001, hamlet="Thôn Na")["id"])
+    invitation = _invite(other_citizen, other, citizen.phone)
+    body = {"leave_current": True, "bring_members": [family.child.pk]}
+
+    refused = english(citizen).post(f"{RECEIVED_URL}{invitation.pk}/accept/", body)
+    message = (
+        "Members with an account stay at the old address: name one of them the new head of "
+        "that household."
     )
-    assert (snapshot(household), snapshot(own)) == before
+    assert (refused.status_code, refused.json()) == (
+        400,
+        error("invalid_transition", message, {"new_head": [message]}),
+    )
+
+    response = client_for(citizen).post(
+        f"{RECEIVED_URL}{invitation.pk}/accept/", {**body, "new_head": family.spouse.pk}
+    )
+
+    assert response.status_code == 200, response.content
+    assert [(m["full_name"], m["relationship"]) for m in response.json()["members"]] == [
+        ("Trần Thị Bình", "head"),
+        ("Nguyễn Văn An", "other"),
+        ("Nguyễn Văn Bé", "child"),
+    ]
+    family.spouse.refresh_from_db()
+    assert family.spouse.relationship == "head"
+    family.household.refresh_from_db()
+    assert family.household.vacated_at is None
 
 
 def test_the_invitee_declines(citizen, household, other_citizen):
@@ -1068,28 +1101,36 @@ def test_an_official_reading_a_household_is_logged_for_each_member_with_an_accou
         "Nguyễn Văn Bé",
         "Hoàng Thị Vợ",
     ]
-    assert sorted(
-        DataAccessLog.objects.values_list(
-            "official", "subject", "resource", "object_id", "channel", "purpose"
-        )
-    ) == sorted(
+    rows = DataAccessLog.objects.order_by("id").values_list(
+        "official", "subject", "resource", "object_id", "channel", "purpose"
+    )
+    household_id = str(family.household.pk)
+    assert list(rows) == [
+        (official.pk, citizen.pk, "household", household_id, "api", "household_verification"),
         (
             official.pk,
-            subject.pk,
-            "household",
-            str(family.household.pk),
+            None,
+            "household_member",
+            str(family.child.pk),
             "api",
-            "household verification",
-        )
-        for subject in (citizen, family.spouse_user)
-    )
+            "household_verification",
+        ),
+        (
+            official.pk,
+            family.spouse_user.pk,
+            "household",
+            household_id,
+            "api",
+            "household_verification",
+        ),
+    ]
 
 
 def test_the_detail_returned_by_a_verification_is_logged_too(family, official):
     response = client_for(official).post(f"{OFFICIAL_URL}{family.household.pk}/verify/")
 
     assert [m["full_name"] for m in response.json()["members"]] != []
-    assert DataAccessLog.objects.count() == 2
+    assert DataAccessLog.objects.count() == 3
 
 
 # --- verifying and rejecting -----------------------------------------------------------------
@@ -1200,6 +1241,8 @@ def test_the_queue_filters_by_status(household, official, ward):
             "status": "verified",
             "source": "app",
             "created_at": iso(other.created_at),
+            "updated_at": iso(other.updated_at),
+            "vacated_at": None,
         }
     ]
 
@@ -1297,8 +1340,9 @@ def test_the_verification_queue_costs_the_same_for_any_number_of_rows(
         HouseholdFactory(ward=ward, head=UserFactory(ward=ward), house_number=str(n))
     client = client_for(official)
 
-    # The token's user, the official profile, its units, the page of households.
-    with django_assert_num_queries(4):
+    # The token's user, its permissions (direct and through groups), the official profile, its
+    # units, the page of households.
+    with django_assert_num_queries(6):
         response = client.get(OFFICIAL_URL)
 
     assert len(response.json()["results"]) == count

@@ -266,7 +266,7 @@ def test_the_svg_plate_is_a_cacheable_svg_of_the_address_url(household, settings
 
     response = APIClient().get(f"{ADDRESSES}{household.code}/qr.svg")
 
-    assert url == f"https://diachi.langson.gov.vn/api/v1/addresses/{household.formatted_code}/"
+    assert url == f"https://diachi.langson.gov.vn/a/{household.formatted_code}"
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
     assert response["Content-Disposition"] == f'inline; filename="{household.code}.svg"'
@@ -298,7 +298,7 @@ def test_without_a_public_base_url_the_plate_points_at_the_requested_host(househ
     url = plate_url(RequestFactory().get("/"), household)
     response = APIClient().get(f"{ADDRESSES}{household.code}/qr.svg")
 
-    assert url == f"http://testserver/api/v1/addresses/{household.formatted_code}/"
+    assert url == f"http://testserver/a/{household.formatted_code}"
     assert response.content == qr_svg(url)
 
 
@@ -527,3 +527,45 @@ def test_the_province_administrator_sees_every_ward_of_the_province(coverage_dat
 def test_official_statistics_are_for_officials(coverage_data, citizen, api_client):
     assert client_for(citizen).get(OFFICIAL_STATS).status_code == 403
     assert api_client.get(OFFICIAL_STATS).status_code == 401
+
+
+# --- the plate's page ------------------------------------------------------------------------
+
+
+def test_the_plate_page_names_the_place_and_links_the_maps(api_client, household):
+    response = api_client.get(f"/a/{household.formatted_code}", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    assert response["Cache-Control"] == "public, max-age=3600"
+    page = response.content.decode()
+    assert household.formatted_code in page
+    assert "Xã Thất Khê, Lạng Sơn" in page
+    assert household.plus_code in page
+    assert "Verified by the commune" in page
+    assert (
+        f"https://www.openstreetmap.org/?mlat={household.latitude}&amp;mlon={household.longitude}"
+        in page
+    )
+
+
+def test_the_plate_page_shows_no_personal_data(api_client, household):
+    head = household.members.get(relationship="head")
+    page = api_client.get(f"/a/{household.code}").content.decode()
+
+    assert head.full_name not in page
+    assert head.user.phone not in page
+    assert head.user.phone[3:] not in page
+
+
+def test_the_plate_page_of_a_mistyped_code_says_so_in_vietnamese(api_client, household):
+    wrong = household.code[:-1] + str((int(household.code[-1]) + 1) % 10)
+
+    response = api_client.get(f"/a/{wrong}")
+
+    assert response.status_code == 400
+    assert "Chữ số cuối của mã địa chỉ này không khớp" in response.content.decode()
+
+
+def test_the_plate_page_of_an_unknown_code_is_a_404(api_client, ward):
+    assert api_client.get("/a/06040-99999-" + compose(6040, 99999)[-1]).status_code == 404

@@ -8,6 +8,12 @@ error report: CSV (UTF-8 with a BOM, for Excel) with the columns ``row,column,me
 is the line in the input file, ``column`` is empty for a problem with the whole row. Rows
 skipped because their import_ref is already in the database are in the report too. The exit code
 is 0 when the file could be read, even if rows failed; a file-level error is a CommandError.
+
+Each chunk is committed as it is written (the file may be far larger than one transaction should
+be). A row's data never stops the import; should something else (a bug, a lost connection,
+Ctrl-C), the command says on stderr how far it got: the chunks written before stay, the report
+holds their rows not imported, and importing the file again skips the rows already imported that
+have an import_ref.
 """
 
 from __future__ import annotations
@@ -95,6 +101,7 @@ class Command(BaseCommand):
         writer = csv.writer(out)
         writer.writerow(["row", "column", "message"])
         shown = 0
+        written = ImportSummary()  # the totals of the chunks committed so far
 
         def on_error(error: RowError) -> None:
             for column, messages in error.fields.items():
@@ -102,18 +109,28 @@ class Command(BaseCommand):
                     writer.writerow([error.row, "" if column == ROW else column, message])
 
         def progress(summary: ImportSummary) -> None:
-            nonlocal shown
+            nonlocal shown, written
+            written = summary
             if summary.rows_read // every > shown // every:
                 shown = summary.rows_read
                 self.stdout.write(
                     f"{summary.rows_read} rows read, {summary.imported} imported so far"
                 )
 
-        return households_import(
-            lines=source,
-            actor=None,
-            allowed_wards=None,
-            on_error=on_error,
-            progress=progress,
-            chunk_size=chunk_size,
-        )
+        try:
+            return households_import(
+                lines=source,
+                actor=None,
+                allowed_wards=None,
+                on_error=on_error,
+                progress=progress,
+                chunk_size=chunk_size,
+            )
+        except BaseException:  # an error, or Ctrl-C
+            self.stderr.write(
+                f"Stopped. Written before: {written.rows_read} rows read, {written.imported} "
+                f"imported, {written.skipped_existing} already imported, {written.failed} failed "
+                "(in the error report). Importing the file again skips the rows already imported "
+                "that have an import_ref."
+            )
+            raise
