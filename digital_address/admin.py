@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessChannel, AccessPurpose
 from accounts.selectors import official_ward_codes
@@ -28,6 +28,7 @@ from digital_address.models import (
     Province,
     Ward,
 )
+from digital_address.timeline import event_summary
 
 
 @admin.register(Province)
@@ -92,9 +93,13 @@ class ExternalCodeInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = HouseholdEvent
-    fields = ["created_at", "kind", "actor", "data"]
+    fields = ["created_at", "kind", "actor", "details"]
     readonly_fields = fields
     verbose_name_plural = _("timeline")
+
+    @admin.display(description=_("details"))
+    def details(self, event: HouseholdEvent) -> str:
+        return event_summary(event)
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("actor")
@@ -102,6 +107,23 @@ class EventInline(ReadOnlyInline):
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason for rejection"), max_length=500, widget=forms.Textarea)
+    # The version the official was shown: a change by the citizen meanwhile refuses the decision.
+    updated_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+
+class OccupancyFilter(admin.SimpleListFilter):
+    title = _("residents")
+    parameter_name = "occupancy"
+
+    def lookups(self, request, model_admin):
+        return [("occupied", _("Lived in")), ("vacated", _("Nobody lives here any more"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "occupied":
+            return queryset.filter(vacated_at__isnull=True)
+        if self.value() == "vacated":
+            return queryset.filter(vacated_at__isnull=False)
+        return queryset
 
 
 class ExternalCodeForm(forms.Form):
@@ -114,8 +136,21 @@ class HouseholdAdmin(admin.ModelAdmin):
     """The verification queue of an official's wards: filter on "Pending verification"; verify
     in bulk from the list, reject (with a reason) and attach external codes from a household."""
 
-    list_display = ["display_code", "ward", "address_line", "has_location", "status", "created_at"]
-    list_filter = ["status", "source", ("ward", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "display_code",
+        "ward",
+        "address_line",
+        "has_location",
+        "status",
+        "lived_in",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        OccupancyFilter,
+        "source",
+        ("ward", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["ward"]
     search_fields = ["=code", "street", "hamlet", "=external_codes__code"]
     ordering = ["-id"]
@@ -164,6 +199,10 @@ class HouseholdAdmin(admin.ModelAdmin):
     @admin.display(description=_("digital address code"), ordering="code")
     def display_code(self, household: Household) -> str:
         return household.formatted_code
+
+    @admin.display(boolean=True, description=_("lived in"), ordering="vacated_at")
+    def lived_in(self, household: Household) -> bool:
+        return household.vacated_at is None
 
     @admin.display(boolean=True, description=_("located"))
     def has_location(self, household: Household) -> bool:
@@ -237,14 +276,17 @@ class HouseholdAdmin(admin.ModelAdmin):
 
     def reject_view(self, request: HttpRequest, pk: int):
         household = self._household_or_404(request, pk)
-        form = RejectForm(request.POST or None)
+        form = RejectForm(request.POST or None, initial={"updated_at": household.updated_at})
         return self._form_view(
             request,
             household,
             form,
             _("Reject household %(code)s") % {"code": household.formatted_code},
             lambda data: household_reject(
-                actor=request.user, household=household, reason=data["reason"]
+                actor=request.user,
+                household=household,
+                reason=data["reason"],
+                seen_updated_at=data["updated_at"],
             ),
         )
 

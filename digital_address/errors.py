@@ -66,3 +66,9 @@ class HouseholdChanged(DomainError):
     default_message = _(
         "The household was changed after you opened it: look at it again before deciding."
     )
+
+
+class ConcurrentChange(DomainError):
+    status_code = 409
+    code = "concurrent_change"
+    default_message = _("The household changed at the same moment: please try again.")

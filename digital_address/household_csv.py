@@ -227,6 +227,18 @@ def households_file_check(*, lines: Iterable[str], max_rows: int | None = None) 
     return count
 
 
+def households_file_wards(*, lines: Iterable[str]) -> frozenset[int]:
+    """The ward codes a (checked) file names, well-formed or not yet validated."""
+    columns, records = households_file_read(lines=lines)
+    position = columns["ward_code"]
+    wards = set()
+    for _line, values in records:
+        text = values[position].strip() if position < len(values) else ""
+        if 0 < len(text) <= address_codes.WARD_DIGITS and text.isascii() and text.isdigit():
+            wards.add(int(text))
+    return frozenset(wards)
+
+
 # --- validating a row -------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -104,6 +104,11 @@ def invitations_for(*, user: User) -> QuerySet[HouseholdInvitation]:
     )
 
 
+# Where a location code matches several households (a family moved out, another moved in), the
+# one living there now.
+_LIVING_FIRST = (F("vacated_at").desc(nulls_first=True), "id")
+
+
 def address_resolve(*, code: str, scheme: str | None = None) -> Household:
     """Any code of a household: the native code (with or without separators; a wrong check
     digit is its own error), the plus code, or an external code."""
@@ -130,7 +135,7 @@ def address_resolve(*, code: str, scheme: str | None = None) -> Household:
     if plus_code is not None:
         # Stored with 11 characters; maps show 10 (a cell of about 14 m), which contains it.
         found = (
-            households.filter(plus_code__startswith=plus_code).order_by("id").first()
+            households.filter(plus_code__startswith=plus_code).order_by(*_LIVING_FIRST).first()
             if len(plus_code) >= PLUS_CODE_MIN_LOOKUP
             else None
         )
@@ -146,7 +151,7 @@ def _external(households: QuerySet[Household], code: str, scheme: str | None) ->
     links = ExternalAddressCode.objects.filter(code=code)
     if scheme:
         links = links.filter(scheme=scheme)
-    return households.filter(pk__in=links.values("household_id")).order_by("id").first()
+    return households.filter(pk__in=links.values("household_id")).order_by(*_LIVING_FIRST).first()
 
 
 @dataclass(frozen=True)
@@ -276,7 +281,7 @@ def household_export(*, user: User) -> dict:
                 "status": i.status,
                 "created_at": _local_iso(i.created_at),
             }
-            for i in HouseholdInvitation.objects.filter(phone=user.phone)
+            for i in HouseholdInvitation.objects.filter(Q(phone=user.phone) | Q(invitee=user))
             .select_related("household")
             .order_by("created_at", "id")
         ],

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from digital_address import address_codes
 from digital_address.address_codes import normalize_external_code
 from digital_address.errors import (
     AlreadyInHousehold,
+    ConcurrentChange,
     ExternalCodeTaken,
     HouseholdChanged,
     HouseholdNotFound,
@@ -111,9 +113,10 @@ def ward_sequence_reserve(*, ward_id: int, count: int = 1) -> range:
 
 
 def _current_membership(user: User) -> HouseholdMember | None:
+    # Not locked itself: every change to a household's members or invitations holds that
+    # household's row lock (see _lock_households), so reading after that lock is enough.
     return (
-        HouseholdMember.objects.select_for_update()
-        .filter(user=user, ended_at__isnull=True)
+        HouseholdMember.objects.filter(user=user, ended_at__isnull=True)
         .select_related("household")
         .first()
     )
@@ -155,7 +158,40 @@ def _transition(*, household: Household, to: str, actor: User | None, note: str 
 
 
 def _locked(household: Household) -> Household:
-    return Household.objects.select_for_update().get(pk=household.pk)
+    return Household.objects.select_for_update(no_key=True).get(pk=household.pk)
+
+
+def _lock_households(*household_ids: int | None) -> None:
+    """The one lock order of the app: the acting user's row, then households by id, then what
+    belongs to them (members, invitations) read under those locks. Two people joining each
+    other's households at once then wait for each other instead of deadlocking.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: PostgreSQL's foreign-key checks take FOR KEY SHARE on
+    the rows referenced (a user, a household), which FOR UPDATE blocks: a row updated twice in
+    one transaction rechecks all its keys at commit, and two transactions each holding the
+    other's user deadlocked there."""
+    for household_id in sorted({i for i in household_ids if i}):
+        Household.objects.select_for_update(no_key=True).filter(pk=household_id).values_list(
+            "pk"
+        ).first()
+
+
+def _lock_user(user: User) -> None:
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk").first()
+
+
+def _current_membership_locked(user: User) -> HouseholdMember | None:
+    """The user's current membership with its household locked (the user row must be locked
+    already, so no other action of theirs moves them meanwhile)."""
+    current = _current_membership(user)
+    if current is None:
+        return None
+    _lock_households(current.household_id)
+    fresh = _current_membership(user)
+    if fresh is None or fresh.household_id != current.household_id:
+        # Removed by the head in the instant between the two reads.
+        raise ConcurrentChange()
+    return fresh
 
 
 # --- citizens ----------------------------------------------------------------------------------
@@ -186,7 +222,7 @@ def household_create(*, actor: User, ward: Ward, address: Address) -> Household:
     """A citizen registers the household they live in and becomes its head."""
     address = address.cleaned()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=actor.pk).first()
+        _lock_user(actor)
         if _current_membership(actor) is not None:
             raise AlreadyInHousehold()
         household = _household_insert(
@@ -321,22 +357,20 @@ def _invitation_close(invitation: HouseholdInvitation, status: str, now) -> None
         raise InvitationUnavailable()
     invitation.status = status
     invitation.answered_at = now
-    invitation.save(update_fields=["status", "answered_at"])
+    invitation.save(update_fields=["status", "answered_at", "member"])
 
 
 def _invitation_for(actor: User, invitation_id: int) -> HouseholdInvitation:
-    invitation = (
-        HouseholdInvitation.objects.select_for_update()
-        .filter(pk=invitation_id, phone=actor.phone)
-        .first()
-    )
+    """An invitation to the actor's number; read again after its household is locked."""
+    invitation = HouseholdInvitation.objects.filter(pk=invitation_id, phone=actor.phone).first()
     if invitation is None:
         raise HouseholdNotFound()
-    if invitation.status != InvitationStatus.PENDING:
-        raise InvitationUnavailable()
-    if invitation.expires_at <= timezone.now():
-        raise InvitationUnavailable()
     return invitation
+
+
+def _require_open(invitation: HouseholdInvitation) -> None:
+    if invitation.status != InvitationStatus.PENDING or invitation.expires_at <= timezone.now():
+        raise InvitationUnavailable()
 
 
 def _membership_end(member: HouseholdMember, *, actor: User, now, **data) -> None:
@@ -356,45 +390,47 @@ def invitation_accept(
     actor: User,
     invitation_id: int,
     leave_current: bool = False,
-    bring_member_ids: list[int] | None = None,
     new_head_member_id: int | None = None,
 ) -> HouseholdMember:
     """The invitee joins. Someone who lives in another household must say so explicitly
     (``leave_current``): that membership ends in the same transaction. A head leaves as when
-    moving: naming the new head of those who stay, bringing members without an account along."""
+    moving, naming the new head of those who stay (see ``_departure_plan``)."""
     now = timezone.now()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=actor.pk).first()
+        _lock_user(actor)
         invitation = _invitation_for(actor, invitation_id)
         current = _current_membership(actor)
+        _lock_households(invitation.household_id, current.household_id if current else None)
+        invitation.refresh_from_db()
+        fresh = _current_membership(actor)
+        if getattr(fresh, "household_id", None) != getattr(current, "household_id", None):
+            raise ConcurrentChange()
+        current = fresh
+        _require_open(invitation)
         if current is not None and current.household_id == invitation.household_id:
             _invitation_close(invitation, InvitationStatus.ACCEPTED, now)
             return current
-        if current is None and (bring_member_ids or new_head_member_id):
+        if current is None and new_head_member_id:
             raise NotHouseholdHead()
         if current is not None and not leave_current:
             raise AlreadyInHousehold()
-        # Households are locked in id order: two people joining each other's households at
-        # once wait for each other instead of deadlocking.
-        for household_id in sorted({invitation.household_id, getattr(current, "household_id", 0)}):
-            if household_id:
-                Household.objects.select_for_update().filter(pk=household_id).first()
         household = Household.objects.get(pk=invitation.household_id)
         if household.vacated_at is not None:
             raise InvitationUnavailable()
+        # Members without an account do not come along: the inviting head adds whom they
+        # agree to; those who stay are headed by the member named.
         departure = _departure_plan(
             actor=actor,
             current=current,
-            bring_member_ids=bring_member_ids,
+            bring_member_ids=[],
             new_head_member_id=new_head_member_id,
         )
         _departure_apply(departure, actor=actor, now=now, joined=household.pk)
         member = _member_insert(
             household=household, relationship=invitation.relationship, user=actor
         )
-        _invitation_close(invitation, InvitationStatus.ACCEPTED, now)
         invitation.member = member
-        invitation.save(update_fields=["member"])
+        _invitation_close(invitation, InvitationStatus.ACCEPTED, now)
         household_event(
             household=household,
             actor=actor,
@@ -402,24 +438,25 @@ def invitation_accept(
             member=member.pk,
             relationship=invitation.relationship,
         )
-        _bring_along(departure, household=household)
     return member
 
 
 def invitation_decline(*, actor: User, invitation_id: int) -> None:
     with transaction.atomic():
         invitation = _invitation_for(actor, invitation_id)
+        _lock_households(invitation.household_id)
+        invitation.refresh_from_db()
+        _require_open(invitation)
         _invitation_close(invitation, InvitationStatus.DECLINED, timezone.now())
 
 
 def invitation_cancel(*, actor: User, household: Household, invitation_id: int) -> None:
     with transaction.atomic():
+        household = _locked(household)
         _require_head(actor=actor, household=household)
-        invitation = (
-            HouseholdInvitation.objects.select_for_update()
-            .filter(pk=invitation_id, household=household)
-            .first()
-        )
+        invitation = HouseholdInvitation.objects.filter(
+            pk=invitation_id, household=household
+        ).first()
         if invitation is None:
             raise HouseholdNotFound()
         _invitation_close(invitation, InvitationStatus.CANCELLED, timezone.now())
@@ -465,8 +502,7 @@ def _departure_plan(
     if not is_head:
         return _Departure(current=current, brought=[], successor=None)
     staying = list(
-        current.household.members.select_for_update()
-        .filter(ended_at__isnull=True)
+        current.household.members.filter(ended_at__isnull=True)
         .exclude(pk=current.pk)
         .order_by("id")
     )
@@ -561,12 +597,10 @@ def household_move(
     address = address.cleaned()
     now = timezone.now()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=actor.pk).first()
-        current = _current_membership(actor)
-        if current is not None:
-            # Locked like every change to the old household's members, so a member added or
-            # joining meanwhile is seen by the checks below.
-            _locked(current.household)
+        _lock_user(actor)
+        # The old household locked like every change to its members, so a member added or
+        # joining meanwhile is seen by the checks below.
+        current = _current_membership_locked(actor)
         departure = _departure_plan(
             actor=actor,
             current=current,
@@ -590,11 +624,16 @@ def household_move(
 
 def household_memberships_erase(*, user: User, phone: str) -> None:
     """Erasure of an account: its memberships end and forget the name and date of birth copied
-    into them; invitations to the number are deleted. The household stays: an address is the
-    registry's, and the other members' home."""
+    into them; invitations to the number (or found for the account) are deleted. The household
+    stays: an address is the registry's, and the other members' home. A head's place goes to
+    the longest-standing member with an account; with none, the household is vacated (members
+    without an account cannot stay on their own, as when a head moves)."""
     now = timezone.now()
     with transaction.atomic():
-        for member in HouseholdMember.objects.select_for_update().filter(user=user):
+        _lock_households(
+            *HouseholdMember.objects.filter(user=user).values_list("household_id", flat=True)
+        )
+        for member in HouseholdMember.objects.filter(user=user).select_related("household"):
             current = member.ended_at is None
             if current:
                 member.ended_at = now
@@ -609,18 +648,20 @@ def household_memberships_erase(*, user: User, phone: str) -> None:
             member.date_of_birth = None
             member.save(update_fields=["ended_at", "full_name", "date_of_birth"])
             if current and member.relationship == Relationship.HEAD:
-                # Erasure cannot ask whom to name: the longest-standing adult with an account
-                # heads the household now.
-                successor = (
-                    member.household.members.filter(ended_at__isnull=True, user__isnull=False)
-                    .order_by("joined_at", "id")
-                    .first()
-                )
-                if successor is not None:
-                    _head_promote(successor, actor=None, reason="erased")
+                _head_replace_after_erasure(member.household, now=now)
             if current:
                 _vacate_if_empty(member.household, actor=None, now=now)
-        HouseholdInvitation.objects.filter(phone=phone).delete()
+        HouseholdInvitation.objects.filter(Q(phone=phone) | Q(invitee=user)).delete()
+
+
+def _head_replace_after_erasure(household: Household, *, now) -> None:
+    staying = list(household.members.filter(ended_at__isnull=True).order_by("joined_at", "id"))
+    successor = next((m for m in staying if m.user_id is not None), None)
+    if successor is not None:
+        _head_promote(successor, actor=None, reason="erased")
+        return
+    for member in staying:
+        _membership_end(member, actor=None, now=now, head_erased=True)
 
 
 # --- officials ---------------------------------------------------------------------------------

@@ -19,9 +19,11 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsOfficial
 from accounts.selectors import official_ward_codes
 from config.openapi import ERROR_RESPONSE as ERROR
+from digital_address.actions.households import ward_sequences_reserve
 from digital_address.actions.imports import households_import
 from digital_address.errors import ImportFileInvalid
-from digital_address.household_csv import RowError, households_file_check
+from digital_address.household_csv import RowError, households_file_check, households_file_wards
+from digital_address.models import Ward
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -98,16 +100,24 @@ class OfficialHouseholdImportView(APIView):
         households_file_check(
             lines=io.StringIO(text, newline=""), max_rows=settings.HOUSEHOLD_IMPORT_MAX_ROWS
         )
+        allowed = official_ward_codes(user=request.user)
+        named = households_file_wards(lines=io.StringIO(text, newline=""))
+        counters = Ward.objects.filter(
+            code__in=named if allowed is None else named & allowed
+        ).values_list("code", flat=True)
         errors: list[RowError] = []
         # One transaction for the whole file (at most HOUSEHOLD_IMPORT_MAX_ROWS rows, its chunks
         # are savepoints): a row's data never raises, and whatever else does (a bug, a lost
         # connection) answers a 500 with no report, so it must leave nothing written either. The
         # wards' code counters stay locked until the end: registrations in those wards wait.
         with transaction.atomic():
+            # Every code counter the file can touch, locked now and in ward order: chunks meet
+            # the wards in any order, and two uploads locking them chunk by chunk deadlock.
+            ward_sequences_reserve(counts=dict.fromkeys(counters, 0))
             summary = households_import(
                 lines=io.StringIO(text, newline=""),
                 actor=request.user,
-                allowed_wards=official_ward_codes(user=request.user),
+                allowed_wards=allowed,
                 on_error=errors.append,
             )
         return Response(

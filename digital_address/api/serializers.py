@@ -22,6 +22,7 @@ from digital_address.models import (
     VerificationStatus,
     Ward,
 )
+from digital_address.timeline import event_summary
 from notifications.phone_display import mask_phone
 
 
@@ -57,10 +58,12 @@ class CoordinateField(serializers.DecimalField):
         super().__init__(rounding=ROUND_HALF_UP, **COORDINATE, **kwargs)
 
     def validate_precision(self, value: Decimal) -> Decimal:
-        # Out-of-range values are the min/max validators' to refuse; only keep absurd
-        # magnitudes (1e999999) away from the rounding.
-        if value.adjusted() > 3:
-            self.fail("invalid")
+        # The range is checked here, before the rounding: rounded to 9 significant digits, a
+        # value of 1000 or more cannot be represented (InvalidOperation, a 500).
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        if self.min_value is not None and value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
         return value
 
 
@@ -196,16 +199,11 @@ class InvitationAcceptSerializer(serializers.Serializer):
         default=False,
         help_text="Leave the household I live in now (required when I live in one).",
     )
-    bring_members = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
-        required=False,
-        max_length=50,
-        help_text="As a head: members without an account (children) who come along.",
-    )
     new_head = serializers.IntegerField(
         required=False,
         min_value=1,
-        help_text="As a head: the member with an account who heads those who stay.",
+        help_text="As a head: the member with an account who heads those who stay. Members "
+        "without an account do not come along: the inviting head adds them.",
     )
 
 
@@ -218,10 +216,15 @@ class ExternalCodeSerializer(serializers.ModelSerializer):
 class EventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
     kind_display = serializers.CharField(source="get_kind_display")
+    summary = serializers.SerializerMethodField()
 
     class Meta:
         model = HouseholdEvent
-        fields = ["kind", "kind_display", "actor", "data", "created_at"]
+        fields = ["kind", "kind_display", "summary", "actor", "data", "created_at"]
+
+    def get_summary(self, event: HouseholdEvent) -> str:
+        """The event in words, in the reader's language ("Chờ xác minh → Đã xác minh")."""
+        return event_summary(event)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event: HouseholdEvent) -> str | None:

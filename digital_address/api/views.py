@@ -226,7 +226,6 @@ class InvitationAcceptView(APIView):
             actor=request.user,
             invitation_id=invitation_id,
             leave_current=data["leave_current"],
-            bring_member_ids=data.get("bring_members") or [],
             new_head_member_id=data.get("new_head"),
         )
         return Response(_render(member.household, request.user))

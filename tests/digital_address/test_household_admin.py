@@ -17,6 +17,7 @@ from digital_address.actions.households import (
     member_remove,
 )
 from digital_address.models import ExternalAddressCode, Household, HouseholdEvent
+from tests.conftest import client_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -324,3 +325,52 @@ def test_a_former_member_shown_on_the_page_is_logged_too(family):
 
     assert "Hoàng Thị Vợ" in response.content.decode()
     assert DataAccessLog.objects.filter(subject=spouse).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "action", "inline"),
+    [
+        ("vi", "Xác minh các hộ gia đình đã chọn", "Diễn biến"),
+        ("en", "Verify the selected households", "Timeline"),
+    ],
+)
+def test_the_admin_speaks_the_officials_language(household, official, language, action, inline):
+    client = admin_client(official)
+
+    changelist = client.get(CHANGELIST, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = client.get(change_page(household), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert action in changelist
+    assert inline in page
+
+
+def test_a_rejection_of_an_address_changed_since_the_form_opened_is_refused(
+    household, official, citizen
+):
+    client = admin_client(official)
+    form = client.get(f"{CHANGELIST}{household.pk}/reject/", HTTP_ACCEPT_LANGUAGE="en")
+    seen = form.context["form"]["updated_at"].value()
+    client_for(citizen).patch(f"/api/v1/households/{household.pk}/", {"house_number": "99"})
+
+    response = client.post(
+        f"{CHANGELIST}{household.pk}/reject/",
+        {"reason": "Sai số nhà", "updated_at": seen},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors() == [
+        "The household was changed after you opened it: look at it again before deciding."
+    ]
+    household.refresh_from_db()
+    assert household.status == "pending"
+
+
+def test_the_list_tells_vacated_households_apart(household, official, citizen, other_ward):
+    client_for(citizen).post(
+        "/api/v1/households/move/", {"ward": other_ward.code, "hamlet": "Bản Mới"}
+    )
+    client = admin_client(official)
+
+    assert listed(client.get(CHANGELIST, {"occupancy": "vacated"})) == [household.pk]
+    assert listed(client.get(CHANGELIST, {"occupancy": "occupied"})) == []

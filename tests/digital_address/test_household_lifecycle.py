@@ -232,3 +232,22 @@ def test_when_the_head_erases_their_account_the_longest_standing_adult_heads(
     household.refresh_from_db()
     assert household.vacated_at is None
     assert HouseholdInvitation.objects.filter(household=household).count() == 1
+
+
+def test_the_timeline_tells_each_event_in_words(citizen, household, official):
+    client_for(citizen).patch(f"/api/v1/households/{household.pk}/", {"street": "Phố Mới"})
+    client_for(official).post(
+        f"{OFFICIAL_URL}{household.pk}/reject/", {"reason": "Không đúng địa chỉ"}
+    )
+
+    timeline = english(citizen).get(f"/api/v1/households/{household.pk}/").json()["timeline"]
+
+    assert [(e["kind"], e["summary"]) for e in timeline] == [
+        ("created", ""),
+        ("address_changed", "changed: street"),
+        ("rejected", "Pending verification → Rejected; reason: Không đúng địa chỉ"),
+    ]
+    vietnamese = client_for(citizen).get(f"/api/v1/households/{household.pk}/").json()
+    assert vietnamese["timeline"][2]["summary"] == (
+        "Chờ xác minh → Bị từ chối; lý do: Không đúng địa chỉ"
+    )

@@ -59,7 +59,7 @@ def test_the_export_holds_my_household_and_the_invitations_to_my_number(
     }
 
 
-def test_erasure_ends_my_membership_and_forgets_my_name_but_keeps_the_household(citizen, ward):
+def test_erasure_ends_my_membership_and_forgets_my_name(citizen, ward):
     household = household_create(actor=citizen, ward=ward, address=ADDRESS)
     child = member_add(
         actor=citizen,
@@ -79,12 +79,21 @@ def test_erasure_ends_my_membership_and_forgets_my_name_but_keeps_the_household(
     mine = HouseholdMember.objects.get(household=household, relationship="head")
     assert (mine.full_name, mine.date_of_birth, mine.ended_at is not None) == ("", None, True)
     assert list(
-        HouseholdEvent.objects.filter(pk__gt=0).order_by("-id").values_list("kind", "data")[:1]
-    ) == [("member_left", {"member": mine.pk, "erased": True})]
-    assert HouseholdEvent.objects.count() == events + 1
+        HouseholdEvent.objects.filter(household=household)
+        .order_by("-id")
+        .values_list("kind", "data")[:3]
+    ) == [
+        ("vacated", {}),
+        ("member_left", {"member": child.pk, "head_erased": True}),
+        ("member_left", {"member": mine.pk, "erased": True}),
+    ]
+    assert HouseholdEvent.objects.count() == events + 3  # left, the child ended, vacated
     assert HouseholdInvitation.objects.filter(phone="+84912345678").count() == 0
-    # The address and the other members stay.
+    # A child cannot stay on their own in the registry: with no adult with an account left, the
+    # household is vacated (its code still resolves). Other households are untouched.
     child.refresh_from_db()
-    assert (child.full_name, child.ended_at) == ("Nguyễn Văn Bé", None)
+    household.refresh_from_db()
+    assert (child.full_name, child.ended_at is not None) == ("Nguyễn Văn Bé", True)
+    assert household.vacated_at is not None
     assert client_for(neighbour).get("/api/v1/households/").json()[0]["id"] == other.pk
     assert client_for(citizen).get(f"/api/v1/addresses/{household.code}/").status_code == 200

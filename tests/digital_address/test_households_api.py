@@ -207,6 +207,7 @@ def test_a_citizen_registers_their_household_and_gets_its_address_code(citizen, 
             {
                 "kind": "created",
                 "kind_display": vi("Registered"),
+                "summary": "",
                 "actor": vi("Resident"),
                 "data": {},
                 "created_at": iso(created.created_at),
@@ -651,14 +652,13 @@ def test_a_head_living_alone_joins_another_household_and_the_old_one_is_vacated(
     assert HouseholdMember.objects.filter(household=own, ended_at__isnull=True).count() == 0
 
 
-def test_a_head_with_family_joining_elsewhere_names_the_new_head_and_brings_the_children(
+def test_a_head_joining_elsewhere_names_the_new_head_of_those_who_stay(
     citizen, family, other_citizen
 ):
-    """The spouse of another household's head joins it with the children; the spouse's own
-    household keeps its other adult as head."""
+    """The head joins another household; the spouse heads the old one, with the child."""
     other = Household.objects.get(pk=register(other_citizen, ward=6001, hamlet="Thôn Na")["id"])
     invitation = _invite(other_citizen, other, citizen.phone)
-    body = {"leave_current": True, "bring_members": [family.child.pk]}
+    body = {"leave_current": True}
 
     refused = english(citizen).post(f"{RECEIVED_URL}{invitation.pk}/accept/", body)
     message = (
@@ -678,10 +678,10 @@ def test_a_head_with_family_joining_elsewhere_names_the_new_head_and_brings_the_
     assert [(m["full_name"], m["relationship"]) for m in response.json()["members"]] == [
         ("Trần Thị Bình", "head"),
         ("Nguyễn Văn An", "other"),
-        ("Nguyễn Văn Bé", "child"),
     ]
     family.spouse.refresh_from_db()
-    assert family.spouse.relationship == "head"
+    family.child.refresh_from_db()
+    assert (family.spouse.relationship, family.child.ended_at) == ("head", None)
     family.household.refresh_from_db()
     assert family.household.vacated_at is None
 
