@@ -251,3 +251,42 @@ def test_the_timeline_tells_each_event_in_words(citizen, household, official):
     assert vietnamese["timeline"][2]["summary"] == (
         "Chờ xác minh → Bị từ chối; lý do: Không đúng địa chỉ"
     )
+
+
+@pytest.mark.parametrize(("value", "field"), [("1000", "latitude"), ("-999.9999999", "latitude")])
+def test_coordinates_far_out_of_range_are_a_field_error_not_a_crash(citizen, ward, value, field):
+    response = english(citizen).post(
+        "/api/v1/households/",
+        {"ward": ward.code, "hamlet": "Khối 1", "latitude": value, "longitude": "106.47"},
+    )
+    nearby = english(citizen).get("/api/v1/addresses/nearby/", {"lat": value, "lng": "106.47"})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+    assert nearby.status_code == 400
+    assert list(nearby.json()["fields"]) == ["lat"]
+
+
+def test_a_plus_code_leads_to_the_household_living_there_now(
+    citizen, household, other_citizen, ward, api_client
+):
+    client_for(citizen).post("/api/v1/households/move/", {"ward": ward.code, "hamlet": "Bản Mới"})
+    newcomers = household_create(actor=other_citizen, ward=ward, address=HERE)
+    assert newcomers.plus_code == household.plus_code
+
+    response = api_client.get(f"/api/v1/addresses/{household.plus_code}/")
+
+    assert response.json()["code"] == newcomers.formatted_code
+
+
+def test_erasure_deletes_invitations_sent_to_an_earlier_number(citizen, household, ward):
+    other_head = UserFactory(phone="+84913000001", ward=ward)
+    other = household_create(actor=other_head, ward=ward, address=Address(hamlet="Bản Pò"))
+    invited = UserFactory(phone="+84914000001", ward=ward)
+    member_invite(actor=other_head, household=other, phone=invited.phone, relationship="other")
+    HouseholdInvitation.objects.update(phone="+84914999999")  # the number they had then
+
+    response = client_for(invited).delete("/api/v1/me/", {"password": PASSWORD})
+
+    assert response.status_code == 204
+    assert HouseholdInvitation.objects.filter(household=other).count() == 0
