@@ -211,6 +211,9 @@ def user_erase(*, user: User, password: str) -> None:
     must be able to answer who read what) and message records (without number or text)."""
     _require_password(user, password)
     with transaction.atomic():
+        # The user's row first, as every household action locks it (accounts before
+        # households): FOR UPDATE, not NO KEY, because the phone (a unique key) changes below.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
         old_phone = user.phone
         _blacklist_all(user)
         Device.objects.filter(user=user).delete()

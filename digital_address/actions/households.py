@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import official_ward_codes
+from config.errors import DomainError
 from digital_address import address_codes
 from digital_address.address_codes import normalize_external_code
 from digital_address.errors import (
@@ -63,6 +65,10 @@ class Address:
         errors = location_errors(lat, lng)
         if errors:
             raise InvalidLocation(next(iter(errors.values()))[0], fields=errors)
+        if not any(p.strip() for p in (self.house_number, self.street, self.hamlet)):
+            message = _("Give the house number, the street or the hamlet of the address.")
+            # As the serializers answer invalid input: the same body for the same mistake.
+            raise DomainError(_("Invalid input."), code="invalid", fields={"hamlet": [message]})
         return Address(
             house_number=self.house_number.strip(),
             street=self.street.strip(),
@@ -257,13 +263,17 @@ def _member_insert(
     return member
 
 
-def household_update(*, actor: User, household: Household, address: Address) -> Household:
-    """The head edits the address or location. A verified (or rejected) household goes back to
-    the ward's verification queue: the officials confirmed another address."""
-    address = address.cleaned()
+def household_update(*, actor: User, household: Household, changes: dict[str, Any]) -> Household:
+    """The head edits the address or location: ``changes`` holds only the fields sent, laid on
+    the household as it is under its lock (two edits at once, the map pin and the form, both
+    count). A verified (or rejected) household goes back to the ward's verification queue: the
+    officials confirmed another address."""
     with transaction.atomic():
         household = _locked(household)
         _require_head(actor=actor, household=household)
+        address = Address(
+            **{f: changes.get(f, getattr(household, f)) for f in ADDRESS_FIELDS}
+        ).cleaned()
         changed = [f for f in ADDRESS_FIELDS if getattr(household, f) != getattr(address, f)]
         if not changed:
             return household
@@ -331,6 +341,11 @@ def member_invite(
             household=household, phone=phone, status=InvitationStatus.PENDING
         ).first()
         if pending is not None and pending.expires_at > now:
+            # Asking again is the same invitation (a retry on a weak connection), with the
+            # relationship of the latest ask.
+            if pending.relationship != relationship:
+                pending.relationship = relationship
+                pending.save(update_fields=["relationship"])
             return pending
         if pending is not None:
             _invitation_close(pending, InvitationStatus.EXPIRED, now)
@@ -424,6 +439,7 @@ def invitation_accept(
             current=current,
             bring_member_ids=[],
             new_head_member_id=new_head_member_id,
+            joining=True,
         )
         _departure_apply(departure, actor=actor, now=now, joined=household.pk)
         member = _member_insert(
@@ -492,6 +508,7 @@ def _departure_plan(
     current: HouseholdMember | None,
     bring_member_ids: list[int] | None,
     new_head_member_id: int | None,
+    joining: bool = False,
 ) -> _Departure:
     """Checks, before anything is written, that leaving leaves nobody without a head: a head
     who leaves members with an account behind names one of them the new head; members without
@@ -522,6 +539,12 @@ def _departure_plan(
                 "the new head of that household."
             )
             raise InvalidTransition(message, fields={"new_head": [message]}, status_code=400)
+    elif left and joining:
+        message = _(
+            "Members without an account cannot stay on their own: remove them from your "
+            "household first; the head of the household you join can then add them."
+        )
+        raise InvalidTransition(message, fields={"leave_current": [message]})
     elif left:
         message = _(
             "Members without an account cannot stay on their own: bring them along, "
@@ -627,7 +650,8 @@ def household_memberships_erase(*, user: User, phone: str) -> None:
     into them; invitations to the number (or found for the account) are deleted. The household
     stays: an address is the registry's, and the other members' home. A head's place goes to
     the longest-standing member with an account; with none, the household is vacated (members
-    without an account cannot stay on their own, as when a head moves)."""
+    without an account cannot stay on their own, as when a head moves). The caller holds the
+    user's row lock (the app's lock order: user, then households)."""
     now = timezone.now()
     with transaction.atomic():
         _lock_households(

@@ -405,6 +405,9 @@ def _chunk_write(
     # and the rows refused reported.
     with transaction.atomic():
         outcome, fresh, _found = _screen(rows, store=store, look_up=False)  # no query
+        # The chunk's code counters locked now, in ward order, as every writer takes them: row
+        # by row they would be taken in file order and could deadlock with another import.
+        ward_sequences_reserve(counts=dict.fromkeys(sorted({row.ward for row in fresh}), 0))
         for row in fresh:
             try:
                 with transaction.atomic():

@@ -86,28 +86,27 @@ class AddressInputSerializer(serializers.Serializer):
             raise serializers.ValidationError({"hamlet": [message]})
         return attrs
 
-    def address(self, base: Household | None = None) -> Address:
+    def address(self) -> Address:
         data = self.validated_data
         fields = ("house_number", "street", "hamlet", "latitude", "longitude")
-        if base is None:
-            return Address(**{f: data[f] for f in fields if f in data})
-        return Address(**{f: data.get(f, getattr(base, f)) for f in fields})
+        return Address(**{f: data[f] for f in fields if f in data})
 
 
 class HouseholdCreateSerializer(AddressInputSerializer):
-    ward = serializers.PrimaryKeyRelatedField(queryset=Ward.objects.all())
+    ward = serializers.PrimaryKeyRelatedField(
+        queryset=Ward.objects.all(),
+        help_text="The commune-level unit's code (`admin-units/wards/`), e.g. 6040.",
+    )
 
 
 class HouseholdUpdateSerializer(AddressInputSerializer):
+    """Only the fields sent change (the action lays them on the household under its lock and
+    checks the whole address there)."""
+
     def validate(self, attrs: dict) -> dict:
         if "ward" in self.initial_data:
             message = _("A household does not change ward: to live in another ward, move.")
             raise serializers.ValidationError({"ward": [message]})
-        household: Household = self.context["household"]
-        merged = {
-            f: attrs.get(f, getattr(household, f)) for f in ("house_number", "street", "hamlet")
-        }
-        super().validate(merged)
         return attrs
 
 
@@ -240,8 +239,10 @@ class HouseholdSerializer(serializers.ModelSerializer):
     code = serializers.CharField(source="formatted_code")
     ward = WardBriefSerializer()
     address_line = serializers.CharField()
-    latitude = serializers.DecimalField(allow_null=True, **COORDINATE)
-    longitude = serializers.DecimalField(allow_null=True, **COORDINATE)
+    latitude = serializers.DecimalField(allow_null=True, min_value=-90, max_value=90, **COORDINATE)
+    longitude = serializers.DecimalField(
+        allow_null=True, min_value=-180, max_value=180, **COORDINATE
+    )
     members = MemberSerializer(source="current_members", many=True)
     invitations = InvitationSerializer(source="pending_invitations", many=True)
     external_codes = ExternalCodeSerializer(many=True)
@@ -276,8 +277,10 @@ class PublicAddressSerializer(serializers.ModelSerializer):
     code = serializers.CharField(source="formatted_code")
     ward = WardBriefSerializer()
     address_line = serializers.CharField()
-    latitude = serializers.DecimalField(allow_null=True, **COORDINATE)
-    longitude = serializers.DecimalField(allow_null=True, **COORDINATE)
+    latitude = serializers.DecimalField(allow_null=True, min_value=-90, max_value=90, **COORDINATE)
+    longitude = serializers.DecimalField(
+        allow_null=True, min_value=-180, max_value=180, **COORDINATE
+    )
     verified = serializers.SerializerMethodField()
 
     class Meta:

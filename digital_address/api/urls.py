@@ -42,9 +42,14 @@ urlpatterns = [
     ),
     path("addresses/nearby/", views.AddressNearbyView.as_view(), name="address-nearby"),
     re_path(
-        r"^addresses/(?P<code>[^/]{1,64})/qr\.(?P<fmt>svg|png)$",
-        views.AddressQrView.as_view(),
-        name="address-qr",
+        r"^addresses/(?P<code>[^/]{1,64})/qr\.svg$",
+        views.AddressQrSvgView.as_view(),
+        name="address-qr-svg",
+    ),
+    re_path(
+        r"^addresses/(?P<code>[^/]{1,64})/qr\.png$",
+        views.AddressQrPngView.as_view(),
+        name="address-qr-png",
     ),
     path("addresses/<str:code>/", views.AddressResolveView.as_view(), name="address-resolve"),
     path(

@@ -6,7 +6,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission
@@ -113,16 +118,17 @@ class HouseholdDetailView(APIView):
     @extend_schema(
         request=s.HouseholdUpdateSerializer,
         responses={200: s.HouseholdSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
-        summary="Change the address or location (a verified household is verified again)",
+        summary="Change the address or location",
+        description="Only the fields sent change. A verified or rejected household goes back "
+        "to `pending` (and a rejection's reason is cleared): an official of the ward verifies "
+        "the new address.",
     )
     def patch(self, request: Request, pk: int) -> Response:
         household = household_of(user=request.user, household_id=pk)
-        serializer = s.HouseholdUpdateSerializer(
-            data=request.data, partial=True, context={"household": household}
-        )
+        serializer = s.HouseholdUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         actions.household_update(
-            actor=request.user, household=household, address=serializer.address(household)
+            actor=request.user, household=household, changes=serializer.validated_data
         )
         return Response(_render(household, request.user))
 
@@ -138,8 +144,12 @@ class HouseholdMemberListView(APIView):
             404: ERROR,
         },
         summary="Add a member without an account, or invite one by phone",
-        description="With `phone`: an invitation the invitee accepts in the app (202). "
-        "With `full_name` (and `date_of_birth`): a member without an account (201).",
+        description="With `phone`: an invitation the invitee accepts in the app (202), valid 14 "
+        "days; its `phone` is masked. The answer is the same whether or not the number has an "
+        "account (the invitation waits for whoever registers with it). Inviting the same number "
+        "again returns the pending invitation, with the relationship of the latest request. "
+        "With `full_name` (and `date_of_birth`): a member without an account (201). Only the "
+        "head: 403 `not_household_head`.",
     )
     def post(self, request: Request, pk: int) -> Response:
         household = household_of(user=request.user, household_id=pk)
@@ -190,6 +200,13 @@ class HouseholdMoveView(APIView):
         request=s.HouseholdMoveSerializer,
         responses={201: s.HouseholdSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
         summary="Move: a new household at the new address; my current membership ends",
+        description="I become the head of the new household (pending verification, with a "
+        "new code). A head may bring members without an account (`bring_members`); a member "
+        "with an account in it is 409 `invalid_transition` (`fields.bring_members`). When "
+        "members with an account stay, `new_head` names one of them, else 400 "
+        "`invalid_transition` (`fields.new_head`); members without an account left alone: 409 "
+        "(`fields.bring_members`). A non-head sending either: 403 `not_household_head`. "
+        "409 `concurrent_change`: the household changed at that moment; send it again.",
     )
     def post(self, request: Request) -> Response:
         serializer = s.HouseholdMoveSerializer(data=request.data)
@@ -217,8 +234,15 @@ class ReceivedInvitationListView(generics.ListAPIView):
 class InvitationAcceptView(APIView):
     @extend_schema(
         request=s.InvitationAcceptSerializer,
-        responses={200: s.HouseholdSerializer, 404: ERROR, 409: ERROR},
+        responses={200: s.HouseholdSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Accept an invitation to join a household",
+        description="Answers the household I joined. Living in another household: send "
+        '`"leave_current": true` (else 409 `already_in_household`); that membership ends. As '
+        "its head: when members with an account stay, `new_head` names one of them (else 400 "
+        "`invalid_transition`, `fields.new_head`); members without an account must be removed "
+        "first (409 `invalid_transition`, `fields.leave_current`). `new_head` from a non-head: "
+        "403 `not_household_head`. Answered, cancelled, expired, or its household vacated: 409 "
+        "`invitation_unavailable`. 409 `concurrent_change`: send it again.",
     )
     def post(self, request: Request, invitation_id: int) -> Response:
         data = _valid(s.InvitationAcceptSerializer, request.data)
@@ -278,25 +302,61 @@ def plate_url(request: Request, household: Household) -> str:
 
 
 class AddressQrView(PublicView):
-    formats = {"svg": ("image/svg+xml", qr_svg), "png": ("image/png", qr_png)}
+    fmt = "svg"
+    content_type = "image/svg+xml"
 
-    @extend_schema(
+    def get(self, request: Request, code: str) -> HttpResponse:
+        household = _resolve(request, code)
+        render = qr_svg if self.fmt == "svg" else qr_png
+        response = HttpResponse(
+            render(plate_url(request, household)), content_type=self.content_type
+        )
+        response["Content-Disposition"] = f'inline; filename="{household.code}.{self.fmt}"'
+        patch_cache_control(response, public=True, max_age=86400)
+        return response
+
+
+QR_DESCRIPTION = (
+    "The QR code of the house plate (error correction M). It encodes `/a/{code}` on the public "
+    "site: a page naming the place, which any phone camera opens. Cached a day "
+    "(`Cache-Control: public, max-age=86400`); `Content-Disposition: inline` with a file name."
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
         parameters=[CODE_PARAMETER, s.ResolveQuerySerializer],
         responses={
             (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.BINARY),
+            400: ERROR,
+            404: ERROR,
+        },
+        summary="House plate QR code, SVG (scalable, for printing)",
+        operation_id="addresses_qr_svg",
+        description=QR_DESCRIPTION,
+    )
+)
+class AddressQrSvgView(AddressQrView):
+    fmt = "svg"
+    content_type = "image/svg+xml"
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[CODE_PARAMETER, s.ResolveQuerySerializer],
+        responses={
             (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY),
             400: ERROR,
             404: ERROR,
         },
-        summary="QR code for the house plate: it opens the address's page, `/a/{code}`",
+        summary="House plate QR code, PNG",
+        operation_id="addresses_qr_png",
+        description=QR_DESCRIPTION,
     )
-    def get(self, request: Request, code: str, fmt: str) -> HttpResponse:
-        household = _resolve(request, code)
-        content_type, render = self.formats[fmt]
-        response = HttpResponse(render(plate_url(request, household)), content_type=content_type)
-        response["Content-Disposition"] = f'inline; filename="{household.code}.{fmt}"'
-        patch_cache_control(response, public=True, max_age=86400)
-        return response
+)
+class AddressQrPngView(AddressQrView):
+    fmt = "png"
+    content_type = "image/png"
 
 
 class AddressNearbyView(APIView):

@@ -153,3 +153,20 @@ def test_the_admin_login_refuses_a_wrong_password(client, official):
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_ensure_roles_grants_a_new_version_s_permissions_to_existing_groups(db):
+    call_command("ensure_roles", stdout=StringIO())
+    desk = Group.objects.get(name=ROLE_GROUPS[Role.RECEPTION])
+    desk.permissions.clear()  # a group created by an older version
+
+    out = StringIO()
+    call_command("ensure_roles", stdout=out)
+
+    assert set(desk.permissions.values_list("codename", flat=True)) >= {
+        "view_household",
+        "verify_household",
+        "import_households",
+    }
+    assert out.getvalue().splitlines()[-1] == "Done: 5 role groups."
+    assert Group.objects.filter(name__in=ROLE_GROUPS.values()).count() == 5

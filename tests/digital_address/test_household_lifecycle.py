@@ -290,3 +290,45 @@ def test_erasure_deletes_invitations_sent_to_an_earlier_number(citizen, househol
 
     assert response.status_code == 204
     assert HouseholdInvitation.objects.filter(household=other).count() == 0
+
+
+def test_a_head_with_only_children_is_told_to_remove_them_before_joining(
+    citizen, household, other_citizen, ward
+):
+    member_add(
+        actor=citizen, household=household, full_name="Bé", date_of_birth=None, relationship="child"
+    )
+    other = household_create(actor=other_citizen, ward=ward, address=Address(hamlet="Bản Pò"))
+    invitation = member_invite(
+        actor=other_citizen, household=other, phone=citizen.phone, relationship="spouse"
+    )
+    message = (
+        "Members without an account cannot stay on their own: remove them from your household "
+        "first; the head of the household you join can then add them."
+    )
+
+    response = english(citizen).post(
+        f"/api/v1/households/invitations/{invitation.pk}/accept/", {"leave_current": True}
+    )
+
+    assert (response.status_code, response.json()) == (
+        409,
+        error("invalid_transition", message, {"leave_current": [message]}),
+    )
+    assert HouseholdMember.objects.filter(household=other, ended_at__isnull=True).count() == 1
+
+
+def test_two_partial_edits_both_count(citizen, household):
+    client = client_for(citizen)
+
+    client.patch(
+        f"/api/v1/households/{household.pk}/", {"latitude": "22.2575", "longitude": "106.4745"}
+    )
+    client.patch(f"/api/v1/households/{household.pk}/", {"house_number": "5"})
+
+    household.refresh_from_db()
+    assert (household.house_number, household.latitude, household.longitude) == (
+        "5",
+        Decimal("22.257500"),
+        Decimal("106.474500"),
+    )

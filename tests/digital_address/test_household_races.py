@@ -195,3 +195,23 @@ def test_two_uploads_meeting_the_wards_in_opposite_orders_both_import(ward, othe
 
     assert (errors, sorted(answers)) == ([], [200, 200])
     assert Household.objects.count() == 2 * 2001
+
+
+def test_two_partial_edits_at_once_both_count(ward):
+    """The map pin and the form saved at the same moment from one phone: neither edit is lost
+    (each is laid on the household as it is under its lock)."""
+    head = UserFactory(phone="+84911111111", ward=ward)
+    house = household_create(actor=head, ward=ward, address=Address(house_number="1"))
+    url = f"/api/v1/households/{house.pk}/"
+    for n in range(10):
+        pin = {"latitude": f"22.25{n}", "longitude": f"106.47{n}"}
+        form = {"house_number": f"nhà {n}"}
+
+        errors = run_together(
+            lambda pin=pin: client_for(head).patch(url, pin),
+            lambda form=form: client_for(head).patch(url, form),
+        )
+
+        assert errors == []
+        house.refresh_from_db()
+        assert (house.house_number, str(house.latitude)) == (f"nhà {n}", f"22.25{n}000")
