@@ -7,6 +7,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessChannel, AccessPurpose
@@ -18,6 +20,7 @@ from digital_address.actions.households import (
     household_reject,
     household_verify,
 )
+from digital_address.errors import HouseholdChanged
 from digital_address.events import household_read_record
 from digital_address.models import (
     ExternalAddressCode,
@@ -141,7 +144,7 @@ class HouseholdAdmin(admin.ModelAdmin):
         "ward",
         "address_line",
         "has_location",
-        "status",
+        "status_seen",
         "lived_in",
         "created_at",
     ]
@@ -200,6 +203,17 @@ class HouseholdAdmin(admin.ModelAdmin):
     def display_code(self, household: Household) -> str:
         return household.formatted_code
 
+    @admin.display(description=_("verification"), ordering="status")
+    def status_seen(self, household: Household) -> str:
+        # The version each row shows travels with the bulk action (the whole list is its form):
+        # a household the citizen changed after the list was loaded is not verified blind.
+        return format_html(
+            '{}<input type="hidden" name="seen-{}" value="{}">',
+            household.get_status_display(),
+            household.pk,
+            household.updated_at.isoformat(),
+        )
+
     @admin.display(boolean=True, description=_("lived in"), ordering="vacated_at")
     def lived_in(self, household: Household) -> bool:
         return household.vacated_at is None
@@ -219,14 +233,27 @@ class HouseholdAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Verify the selected households"))
     def verify_selected(self, request: HttpRequest, queryset) -> None:
-        done, refused = 0, 0
+        done, refused, changed = 0, 0, 0
         for household in queryset:
+            seen = parse_datetime(request.POST.get(f"seen-{household.pk}", "") or "")
             try:
-                household_verify(actor=request.user, household=household)
+                household_verify(actor=request.user, household=household, seen_updated_at=seen)
                 done += 1
+            except HouseholdChanged:
+                changed += 1
             except DomainError:
                 refused += 1
         self.message_user(request, _("%(count)d household(s) verified.") % {"count": done})
+        if changed:
+            self.message_user(
+                request,
+                _(
+                    "%(count)d household(s) were changed after the list was loaded: "
+                    "look at them again before verifying."
+                )
+                % {"count": changed},
+                level=messages.WARNING,
+            )
         if refused:
             self.message_user(
                 request,

@@ -374,3 +374,32 @@ def test_the_list_tells_vacated_households_apart(household, official, citizen, o
 
     assert listed(client.get(CHANGELIST, {"occupancy": "vacated"})) == [household.pk]
     assert listed(client.get(CHANGELIST, {"occupancy": "occupied"})) == []
+
+
+def test_the_bulk_verification_skips_a_household_changed_after_the_list_was_loaded(
+    household, official, citizen
+):
+    client = admin_client(official)
+    page = client.get(CHANGELIST).content.decode()
+    seen = household.updated_at.isoformat()
+    assert f'name="seen-{household.pk}" value="{seen}"' in page
+    client_for(citizen).patch(f"/api/v1/households/{household.pk}/", {"house_number": "99"})
+
+    response = client.post(
+        CHANGELIST,
+        {
+            "action": "verify_selected",
+            "_selected_action": [household.pk],
+            f"seen-{household.pk}": seen,
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert [str(m) for m in response.context["messages"]] == [
+        "0 household(s) verified.",
+        "1 household(s) were changed after the list was loaded: look at them again before "
+        "verifying.",
+    ]
+    household.refresh_from_db()
+    assert household.status == "pending"
