@@ -35,6 +35,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_officialprofile",
         "accounts.view_dataaccesslog",
         "digital_address.change_ward",
+        # The announced day swaps every working-day deadline reads.
+        "services.view_calendarday",
+        "services.add_calendarday",
+        "services.change_calendarday",
+        "services.delete_calendarday",
     ],
 }
 

@@ -7,7 +7,7 @@ transport as the broker (no server), the SMS file outbox. Production sets ``DATA
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import environ
@@ -157,6 +157,8 @@ PASSWORD_HASHERS = env.list(
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Day-first date input in Vietnamese (config/formats/vi/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
@@ -304,6 +306,14 @@ LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=10)
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", default=15)
 
 DEPLOYMENT_PROVINCE_CODE = env.int("DEPLOYMENT_PROVINCE_CODE", default=20)
+
+# --- Online public services ------------------------------------------------------------------
+# A dossier received at or after this local time counts as received on the next working day.
+# Each province's one-stop regulation sets it; 16:00 unless told otherwise.
+try:
+    INTAKE_CUTOFF = datetime.strptime(env.str("INTAKE_CUTOFF", default="16:00"), "%H:%M").time()
+except ValueError as exc:
+    raise ImproperlyConfigured("INTAKE_CUTOFF is a time of day, HH:MM (e.g. 16:00).") from exc
 
 # --- Digital addresses ---------------------------------------------------------------------
 # The address a house plate's QR code opens: the public site's origin, so plates printed from an
