@@ -17,6 +17,7 @@ ROLE_GROUPS: dict[str, str] = {
 
 _DESK = [
     "accounts.view_user",
+    "services.view_procedure",
     "digital_address.view_ward",
     "digital_address.view_province",
     "digital_address.view_household",
@@ -40,6 +41,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "services.add_calendarday",
         "services.change_calendarday",
         "services.delete_calendarday",
+        # The procedure catalog, as the national database publishes it.
+        "services.add_procedure",
+        "services.change_procedure",
+        "services.add_requireddocument",
+        "services.change_requireddocument",
+        "services.delete_requireddocument",
+        "services.view_requireddocument",
     ],
 }
 

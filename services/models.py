@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from digital_address.vietnamese_text import fold
 
 
 class CalendarDay(models.Model):
@@ -28,3 +34,135 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d/%m/%Y}: {self.reason}"
+
+
+class ProcedureLevel(models.TextChoices):
+    COMMUNE = "commune", _("Commune level")
+    PROVINCE = "province", _("Province level")
+
+
+class OnlineLevel(models.TextChoices):
+    # The national portal's two kinds of online public service (Decree 42/2022/NĐ-CP).
+    FULL = "full", _("Full online service")
+    PARTIAL = "partial", _("Partial online service")
+
+
+class ProcessingUnit(models.TextChoices):
+    WORKING_DAYS = "days", _("working days")
+    WORKING_HOURS = "hours", _("working hours")
+
+
+PROCEDURE_CODE = RegexValidator(
+    r"^[1-9]\.[0-9]{6}$",
+    _("A national procedure code looks like 1.001193."),
+)
+
+
+def validate_form_schema(schema: object) -> None:
+    """The procedure's form is a JSON Schema object; a broken one would refuse every dossier."""
+    if not isinstance(schema, dict):
+        raise ValidationError(_("The form schema is a JSON object."))
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ValidationError(
+            _("This is not a valid JSON Schema: %(error)s"), params={"error": exc.message}
+        ) from exc
+    if schema and schema.get("type", "object") != "object":
+        raise ValidationError(_("The form schema describes an object (its fields)."))
+
+
+class ProcedureQuerySet(models.QuerySet):
+    def active(self) -> ProcedureQuerySet:
+        return self.filter(active=True)
+
+
+class Procedure(models.Model):
+    """An administrative procedure (thủ tục hành chính) as published in the national database."""
+
+    code = models.CharField(
+        _("national procedure code"), max_length=16, unique=True, validators=[PROCEDURE_CODE]
+    )
+    name = models.CharField(_("name"), max_length=500)
+    field = models.CharField(_("field"), max_length=150, help_text=_("Lĩnh vực, e.g. Hộ tịch."))
+    level = models.CharField(_("level"), max_length=10, choices=ProcedureLevel.choices)
+    online_level = models.CharField(_("online service"), max_length=10, choices=OnlineLevel.choices)
+    processing_time = models.PositiveIntegerField(
+        _("processing time"), help_text=_("In working days (or hours, see the unit).")
+    )
+    processing_unit = models.CharField(
+        _("unit"),
+        max_length=5,
+        choices=ProcessingUnit.choices,
+        default=ProcessingUnit.WORKING_DAYS,
+    )
+    fee = models.DecimalField(
+        _("fee (VND)"),
+        max_digits=12,
+        decimal_places=0,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    fee_note = models.CharField(_("about the fee"), max_length=500, blank=True)
+    form_schema = models.JSONField(
+        _("form (JSON Schema)"),
+        default=dict,
+        blank=True,
+        validators=[validate_form_schema],
+        help_text=_("What the citizen fills in, as a JSON Schema object (draft 2020-12)."),
+    )
+    household_required = models.BooleanField(_("needs a household"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    search_name = models.CharField(max_length=800, editable=False, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ProcedureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("procedure")
+        verbose_name_plural = _("procedures")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__in=ProcedureLevel.values), name="procedure_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(online_level__in=OnlineLevel.values),
+                name="procedure_online_level_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(processing_unit__in=ProcessingUnit.values),
+                name="procedure_unit_valid",
+            ),
+            models.CheckConstraint(condition=models.Q(fee__gte=0), name="procedure_fee_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Searched by name, code and field, without diacritics ("khai sinh", "ho tich").
+        self.search_name = fold(f"{self.code} {self.name} {self.field}")
+        super().save(*args, **kwargs)
+
+
+class RequiredDocument(models.Model):
+    """A paper of the procedure's dossier (thành phần hồ sơ)."""
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="documents", verbose_name=_("procedure")
+    )
+    name = models.CharField(_("name"), max_length=500)
+    mandatory = models.BooleanField(_("mandatory"), default=True)
+    template = models.FileField(
+        _("template"), upload_to="procedures/templates/", blank=True, max_length=300
+    )
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["procedure_id", "position", "id"]
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+
+    def __str__(self) -> str:
+        return self.name
