@@ -257,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "InvitationStatusEnum": "digital_address.models.InvitationStatus",
         "RelationshipEnum": "digital_address.models.Relationship",
         "InvitableRelationshipEnum": "digital_address.models.INVITABLE_RELATIONSHIPS",
+        "DossierStatusEnum": "services.models.DossierStatus",
+        "DossierChannelEnum": "services.models.Channel",
     },
 }
 

@@ -9,3 +9,27 @@ class ProcedureNotFound(DomainError):
     status_code = 404
     code = "not_found"
     default_message = _("Not found.")
+
+
+class DossierNotFound(ProcedureNotFound):
+    pass
+
+
+class InvalidForm(DomainError):
+    code = "invalid"
+    default_message = _("Invalid input.")
+
+
+class IdempotencyKeyReused(DomainError):
+    status_code = 422
+    code = "idempotency_key_reused"
+    default_message = _(
+        "This Idempotency-Key was already used for a different submission: use a new key for "
+        "a new dossier."
+    )
+
+
+class DossierTransitionRefused(DomainError):
+    status_code = 409
+    code = "invalid_transition"
+    default_message = _("This cannot be done in the dossier's current status.")

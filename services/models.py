@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -166,3 +167,163 @@ class RequiredDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DossierStatus(models.IntegerChoices):
+    """The national public-service portal's statuses; the code is what is stored and exchanged."""
+
+    SUBMITTED = 1, _("Submitted")  # Mới đăng ký
+    RECEIVED = 2, _("Received")  # Được tiếp nhận
+    REFUSED = 3, _("Not received")  # Không được tiếp nhận
+    PROCESSING = 4, _("Being processed")  # Đang xử lý
+    SUPPLEMENT_REQUESTED = 5, _("Supplement requested")  # Yêu cầu bổ sung
+    FEE_REQUESTED = 6, _("Financial obligation requested")  # Yêu cầu thực hiện nghĩa vụ tài chính
+    WITHDRAWN = 7, _("Withdrawn by the citizen")  # Công dân rút
+    STOPPED = 8, _("Processing stopped")  # Dừng xử lý
+    DECIDED = 9, _("Processed")  # Đã xử lý xong
+    RETURNED = 10, _("Result returned")  # Đã trả kết quả
+
+
+S = DossierStatus
+# Every allowed move, and only these; one guard (services.actions) refuses anything else.
+DOSSIER_TRANSITIONS: dict[int, frozenset[int]] = {
+    S.SUBMITTED: frozenset({S.RECEIVED, S.REFUSED, S.WITHDRAWN}),
+    S.RECEIVED: frozenset({S.PROCESSING, S.WITHDRAWN}),
+    S.PROCESSING: frozenset(
+        {S.SUPPLEMENT_REQUESTED, S.FEE_REQUESTED, S.STOPPED, S.DECIDED, S.WITHDRAWN}
+    ),
+    S.SUPPLEMENT_REQUESTED: frozenset({S.PROCESSING, S.WITHDRAWN, S.STOPPED}),
+    S.FEE_REQUESTED: frozenset({S.PROCESSING, S.WITHDRAWN, S.STOPPED}),
+    S.DECIDED: frozenset({S.RETURNED}),
+    S.REFUSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.STOPPED: frozenset(),
+    S.RETURNED: frozenset(),
+}
+FINAL_STATUSES = frozenset(status for status, moves in DOSSIER_TRANSITIONS.items() if not moves)
+# The clock stops while the dossier waits on the citizen.
+PAUSED_STATUSES = frozenset({S.SUPPLEMENT_REQUESTED, S.FEE_REQUESTED})
+
+
+class Channel(models.IntegerChoices):
+    IN_PERSON = 1, _("In person")
+    ONLINE = 2, _("Online")
+    POSTAL = 3, _("Public postal service")
+
+
+class DossierDaySequence(models.Model):
+    """The last number of a unit's dossier codes on a day. Advanced in the submitting
+    transaction, so a submission that fails gives its number back: codes have no gap."""
+
+    ward = models.ForeignKey("digital_address.Ward", on_delete=models.CASCADE)
+    day = models.DateField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ward", "day"], name="dossier_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ward_id} {self.day}: {self.last_value}"
+
+
+class Dossier(models.Model):
+    """A citizen's application for a procedure (hồ sơ thủ tục hành chính)."""
+
+    code = models.CharField(_("dossier code"), max_length=48, unique=True, editable=False)
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("procedure")
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("applicant"),
+    )
+    unit = models.ForeignKey(
+        "digital_address.Ward",
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("receiving unit"),
+    )
+    household = models.ForeignKey(
+        "digital_address.Household",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossiers",
+        verbose_name=_("household"),
+    )
+    channel = models.PositiveSmallIntegerField(
+        _("channel"), choices=Channel.choices, default=Channel.ONLINE
+    )
+    status = models.PositiveSmallIntegerField(
+        _("status"), choices=DossierStatus.choices, default=DossierStatus.SUBMITTED
+    )
+    form_data = models.JSONField(_("form"), default=dict)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=DossierStatus.values), name="dossier_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=Channel.values), name="dossier_channel_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["applicant", "-submitted_at", "-id"], name="dossier_mine_idx"),
+            models.Index(fields=["unit", "status", "-submitted_at"], name="dossier_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class DossierEvent(models.Model):
+    """The dossier's timeline: every transition, with who, a note and when."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.PositiveSmallIntegerField(
+        choices=DossierStatus.choices, null=True, blank=True
+    )
+    to_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
+    note = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier_id", "id"]
+        verbose_name = _("dossier event")
+        verbose_name_plural = _("dossier timeline")
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.from_status} → {self.to_status}"
+
+
+class SubmissionKey(models.Model):
+    """An ``Idempotency-Key`` of a submission: the same key and body answer the same dossier."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="submission_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from accounts.models import User
 from digital_address.vietnamese_text import fold
-from services.models import Procedure, RequiredDocument
+from services.errors import DossierNotFound, IdempotencyKeyReused
+from services.models import Dossier, DossierEvent, Procedure, RequiredDocument, SubmissionKey
 
 
 def procedure_search(
@@ -28,3 +30,45 @@ def procedure_detail(*, code: str) -> Procedure | None:
         .filter(code=code)
         .first()
     )
+
+
+def dossiers_of(*, user: User) -> QuerySet[Dossier]:
+    return Dossier.objects.filter(applicant=user).select_related("procedure", "unit")
+
+
+def dossier_of(*, user: User, code: str) -> Dossier:
+    dossier = (
+        dossiers_of(user=user)
+        .prefetch_related(Prefetch("events", queryset=DossierEvent.objects.order_by("id")))
+        .filter(code=code)
+        .first()
+    )
+    if dossier is None:
+        raise DossierNotFound()
+    return dossier
+
+
+def dossier_tracked(*, code: str) -> Dossier:
+    """Any dossier by its code, for the public tracking page (which shows no personal data)."""
+    dossier = (
+        Dossier.objects.select_related("procedure", "unit")
+        .prefetch_related(Prefetch("events", queryset=DossierEvent.objects.order_by("id")))
+        .filter(code=code.strip().upper())
+        .first()
+    )
+    if dossier is None:
+        raise DossierNotFound()
+    return dossier
+
+
+def submission_replay(*, user: User, key: str | None, request_hash: str) -> Dossier | None:
+    """The dossier an ``Idempotency-Key`` already created with this very request; a different
+    request with the key is refused (422)."""
+    if not key:
+        return None
+    earlier = SubmissionKey.objects.filter(user=user, key=key).select_related("dossier").first()
+    if earlier is None:
+        return None
+    if earlier.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    return earlier.dossier

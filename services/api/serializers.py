@@ -1,9 +1,21 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from services.models import Procedure, ProcedureLevel, RequiredDocument
+from digital_address.models import Ward
+from services.models import (
+    FINAL_STATUSES,
+    PAUSED_STATUSES,
+    Dossier,
+    DossierEvent,
+    DossierStatus,
+    Procedure,
+    ProcedureLevel,
+    RequiredDocument,
+)
 
 
 class ProcedureListSerializer(serializers.ModelSerializer):
@@ -54,3 +66,126 @@ class ProcedureQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=100)
     field = serializers.CharField(required=False, max_length=150)
     level = serializers.ChoiceField(choices=ProcedureLevel.choices, required=False)
+
+
+# --- dossiers ------------------------------------------------------------------------------------
+
+
+class DossierSubmitSerializer(serializers.Serializer):
+    procedure = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Procedure.objects.active(),
+        help_text="The national procedure code (`procedures/`).",
+        error_messages={"does_not_exist": _("No active procedure has this code.")},
+    )
+    unit = serializers.PrimaryKeyRelatedField(
+        # The units this deployment serves.
+        queryset=Ward.objects.filter(province_id=settings.DEPLOYMENT_PROVINCE_CODE),
+        required=False,
+        help_text="The commune-level unit that receives it; the household's when one is given.",
+    )
+    household = serializers.IntegerField(
+        required=False, min_value=1, help_text="My household's id (`households/`)."
+    )
+    form_data = serializers.JSONField(
+        help_text="What the procedure's `form_schema` asks for; problems come back per field "
+        "under `fields.form_data`."
+    )
+
+
+class ProcedureBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Procedure
+        fields = ["code", "name"]
+
+
+class UnitBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ward
+        fields = ["code", "name"]
+
+
+class DossierEventSerializer(serializers.ModelSerializer):
+    status = serializers.IntegerField(source="to_status")
+    status_display = serializers.CharField(source="get_to_status_display")
+
+    class Meta:
+        model = DossierEvent
+        fields = ["status", "status_display", "created_at"]
+
+
+class DeadlineMixin(serializers.Serializer):
+    remaining_working_days = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    def _open(self, dossier: Dossier) -> bool:
+        # Decided (9) or final: the deadline no longer runs.
+        return (
+            dossier.appointment_date is not None
+            and dossier.status not in FINAL_STATUSES
+            and dossier.status != DossierStatus.DECIDED
+        )
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_remaining_working_days(self, dossier: Dossier) -> int | None:
+        if not self._open(dossier) or dossier.status in PAUSED_STATUSES:
+            return None  # the clock stops while the dossier waits on the citizen
+        return self.context["calendar"].remaining_working_days(dossier.appointment_date)
+
+    def get_overdue(self, dossier: Dossier) -> bool:
+        if dossier.status in PAUSED_STATUSES:
+            return False
+        return self._open(dossier) and self.context["calendar"].is_overdue(dossier.appointment_date)
+
+
+class DossierListSerializer(DeadlineMixin, serializers.ModelSerializer):
+    procedure = ProcedureBriefSerializer()
+    unit = UnitBriefSerializer()
+    status_display = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "code",
+            "procedure",
+            "unit",
+            "status",
+            "status_display",
+            "channel",
+            "submitted_at",
+            "appointment_date",
+            "remaining_working_days",
+            "overdue",
+        ]
+
+
+class DossierDetailSerializer(DossierListSerializer):
+    timeline = DossierEventSerializer(source="events", many=True)
+
+    class Meta(DossierListSerializer.Meta):
+        fields = [*DossierListSerializer.Meta.fields, "household", "form_data", "timeline"]
+
+
+class DossierTrackSerializer(DeadlineMixin, serializers.ModelSerializer):
+    """What anyone with the code sees: the procedure, the unit and the statuses; no applicant,
+    no form, no notes."""
+
+    procedure = ProcedureBriefSerializer()
+    unit = UnitBriefSerializer()
+    status_display = serializers.CharField(source="get_status_display")
+    timeline = DossierEventSerializer(source="events", many=True)
+
+    class Meta:
+        model = Dossier
+        fields = [
+            "code",
+            "procedure",
+            "unit",
+            "status",
+            "status_display",
+            "submitted_at",
+            "appointment_date",
+            "remaining_working_days",
+            "overdue",
+            "timeline",
+        ]

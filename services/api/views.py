@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+import hashlib
+import json
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -10,10 +15,20 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from config.openapi import ERROR_RESPONSE as ERROR
+from digital_address.selectors import household_of
+from services.actions import dossier_submit
 from services.api import serializers as s
-from services.errors import ProcedureNotFound
-from services.models import Procedure
-from services.selectors import procedure_detail, procedure_search
+from services.errors import InvalidForm, ProcedureNotFound
+from services.models import Dossier, Procedure
+from services.selectors import (
+    dossier_of,
+    dossier_tracked,
+    dossiers_of,
+    procedure_detail,
+    procedure_search,
+    submission_replay,
+)
+from services.workdays import work_calendar
 
 
 class CatalogPagination(CursorPagination):
@@ -57,3 +72,119 @@ class ProcedureDetailView(PublicCatalog, APIView):
         if procedure is None:
             raise ProcedureNotFound()
         return Response(s.ProcedureDetailSerializer(procedure, context={"request": request}).data)
+
+
+# --- dossiers ------------------------------------------------------------------------------------
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string (a UUID) per submission: sending it again with the same body "
+    "answers the same dossier (200) and creates nothing; with another body, 422 "
+    "`idempotency_key_reused`. For retries on a weak connection.",
+)
+
+
+MAX_KEY_LENGTH = 100
+
+
+def _request_hash(data) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class DossierPagination(CursorPagination):
+    page_size = 20
+    ordering = ("-submitted_at", "-id")
+
+
+class DossierListView(generics.ListAPIView):
+    serializer_class = s.DossierListSerializer
+    pagination_class = DossierPagination
+    queryset = Dossier.objects.none()  # for the schema
+
+    def get_queryset(self):
+        return dossiers_of(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "calendar": work_calendar()}
+
+    @extend_schema(summary="My dossiers, newest first")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.DossierSubmitSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: s.DossierDetailSerializer,
+            200: s.DossierDetailSerializer,
+            400: ERROR,
+            422: ERROR,
+        },
+        summary="Submit a dossier online (status 1)",
+        description="The form is checked against the procedure's `form_schema`: problems per "
+        "field under `fields.form_data`. The receiving unit is the household's ward when a "
+        "household is given (or the procedure needs one: my current household), else `unit`.",
+    )
+    def post(self, request: Request) -> Response:
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > MAX_KEY_LENGTH:
+            message = _("An Idempotency-Key has at most %(n)d characters.") % {"n": MAX_KEY_LENGTH}
+            raise InvalidForm(fields={"Idempotency-Key": [message]})
+        request_hash = _request_hash(request.data)
+        replayed = submission_replay(user=request.user, key=key, request_hash=request_hash)
+        if replayed is not None:
+            # A retry answers its dossier even if its procedure or household changed since.
+            return Response(_detail(request, replayed), status=status.HTTP_200_OK)
+        data = _valid(s.DossierSubmitSerializer, request.data)
+        household = None
+        if data.get("household"):
+            household = household_of(user=request.user, household_id=data["household"])
+        dossier, created = dossier_submit(
+            applicant=request.user,
+            procedure=data["procedure"],
+            form_data=data["form_data"],
+            unit=data.get("unit"),
+            household=household,
+            idempotency_key=key,
+            request_hash=request_hash,
+        )
+        return Response(
+            _detail(request, dossier),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+def _detail(request: Request, dossier: Dossier) -> dict:
+    return s.DossierDetailSerializer(
+        dossier_of(user=request.user, code=dossier.code), context={"calendar": work_calendar()}
+    ).data
+
+
+class DossierDetailView(APIView):
+    @extend_schema(responses={200: s.DossierDetailSerializer, 404: ERROR})
+    def get(self, request: Request, code: str) -> Response:
+        dossier = dossier_of(user=request.user, code=code)
+        return Response(
+            s.DossierDetailSerializer(dossier, context={"calendar": work_calendar()}).data
+        )
+
+
+class DossierTrackView(PublicCatalog, APIView):
+    @extend_schema(
+        responses={200: s.DossierTrackSerializer, 404: ERROR},
+        summary="Track a dossier by its code: status and timeline, no personal data",
+    )
+    def get(self, request: Request, code: str) -> Response:
+        dossier = dossier_tracked(code=code)
+        return Response(
+            s.DossierTrackSerializer(dossier, context={"calendar": work_calendar()}).data
+        )
+
+
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
