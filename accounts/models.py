@@ -234,6 +234,7 @@ class AccessPurpose(models.TextChoices):
 
     ADMIN_VIEW = "admin_view", _("Viewed in the administration site")
     HOUSEHOLD_VERIFICATION = "household_verification", _("Household verification")
+    DOSSIER_PROCESSING = "dossier_processing", _("Processing of a dossier")
 
 
 class AccessResource(models.TextChoices):
@@ -242,6 +243,7 @@ class AccessResource(models.TextChoices):
     # A member without an account (a child, an imported head): no subject, ``object_id`` is
     # the digital_address.HouseholdMember.
     HOUSEHOLD_MEMBER = "household_member", _("household member")
+    DOSSIER = "dossier", _("dossier")
 
 
 class DataAccessLog(models.Model):

@@ -25,13 +25,17 @@ _DESK = [
 # Verifying households and attaching external codes is the one-stop desk's and the processing
 # officials' work; their leaders too.
 _HOUSEHOLDS = [*_DESK, "digital_address.verify_household", "digital_address.import_households"]
+# Dossiers: the one-stop desk receives or refuses; processing officials ask for supplements.
+_RECEPTION = [*_HOUSEHOLDS, "services.view_dossier", "services.receive_dossier"]
+_PROCESSING = [*_HOUSEHOLDS, "services.view_dossier", "services.process_dossier"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.RECEPTION: _HOUSEHOLDS,
-    Role.PROCESSING: _HOUSEHOLDS,
-    Role.APPROVAL: _HOUSEHOLDS,
+    Role.RECEPTION: _RECEPTION,
+    Role.PROCESSING: _PROCESSING,
+    Role.APPROVAL: [*_HOUSEHOLDS, "services.view_dossier"],
     Role.BROADCASTING: _DESK,
     Role.PROVINCE_ADMIN: [
         *_HOUSEHOLDS,
+        "services.view_dossier",
         "accounts.view_full_national_id",
         "accounts.view_officialprofile",
         "accounts.view_dataaccesslog",

@@ -150,7 +150,11 @@ def dossier_submit(
             updated_at=now,
         )
         DossierEvent.objects.create(
-            dossier=dossier, actor=applicant, from_status=None, to_status=dossier.status
+            dossier=dossier,
+            actor=applicant,
+            from_status=None,
+            to_status=dossier.status,
+            created_at=now,
         )
         if idempotency_key:
             SubmissionKey.objects.create(

@@ -265,12 +265,18 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
+    # More than one request for a supplement counts the dossier late in the KPI (QĐ 766).
+    supplement_requests = models.PositiveSmallIntegerField(_("supplement requests"), default=0)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
+        permissions = [
+            ("receive_dossier", _("Can receive or refuse dossiers")),
+            ("process_dossier", _("Can process dossiers (supplements, fees, stops)")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=DossierStatus.values), name="dossier_status_valid"
@@ -309,6 +315,21 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.from_status} → {self.to_status}"
+
+
+class DossierWait(models.Model):
+    """A time the dossier waited on the citizen (statuses 5 and 6): the clock stops."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="waits")
+    status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dossier_id", "started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.status} {self.started_at:%Y-%m-%d}"
 
 
 class SubmissionKey(models.Model):

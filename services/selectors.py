@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
+from accounts.selectors import official_ward_codes
 from digital_address.vietnamese_text import fold
 from services.errors import DossierNotFound, IdempotencyKeyReused
 from services.models import Dossier, DossierEvent, Procedure, RequiredDocument, SubmissionKey
@@ -72,3 +73,31 @@ def submission_replay(*, user: User, key: str | None, request_hash: str) -> Doss
     if earlier.request_hash != request_hash:
         raise IdempotencyKeyReused()
     return earlier.dossier
+
+
+def dossiers_for_official(
+    *, official: User, status: int | None = None, procedure: str | None = None
+) -> QuerySet[Dossier]:
+    """The queue of the official's units (a province administrator: the province's)."""
+    codes = official_ward_codes(user=official)
+    dossiers = Dossier.objects.select_related("procedure", "unit")
+    if codes is not None:
+        dossiers = dossiers.filter(unit_id__in=codes)
+    if status is not None:
+        dossiers = dossiers.filter(status=status)
+    if procedure:
+        dossiers = dossiers.filter(procedure__code=procedure)
+    return dossiers
+
+
+def dossier_for_official(*, official: User, code: str) -> Dossier:
+    dossier = (
+        dossiers_for_official(official=official)
+        .select_related("applicant")
+        .prefetch_related(Prefetch("events", queryset=DossierEvent.objects.order_by("id")))
+        .filter(code=code)
+        .first()
+    )
+    if dossier is None:
+        raise DossierNotFound()
+    return dossier

@@ -159,8 +159,15 @@ class DossierListSerializer(DeadlineMixin, serializers.ModelSerializer):
         ]
 
 
+class DossierEventNoteSerializer(DossierEventSerializer):
+    """For the applicant and the officials: with the note (what is missing, why refused)."""
+
+    class Meta(DossierEventSerializer.Meta):
+        fields = [*DossierEventSerializer.Meta.fields, "note"]
+
+
 class DossierDetailSerializer(DossierListSerializer):
-    timeline = DossierEventSerializer(source="events", many=True)
+    timeline = DossierEventNoteSerializer(source="events", many=True)
 
     class Meta(DossierListSerializer.Meta):
         fields = [*DossierListSerializer.Meta.fields, "household", "form_data", "timeline"]
@@ -189,3 +196,30 @@ class DossierTrackSerializer(DeadlineMixin, serializers.ModelSerializer):
             "overdue",
             "timeline",
         ]
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class MissingSerializer(serializers.Serializer):
+    missing = serializers.CharField(
+        max_length=2000, help_text="What the citizen must add, as they will read it."
+    )
+
+
+class OfficialDossierQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DossierStatus.choices, required=False)
+    procedure = serializers.CharField(required=False, max_length=16)
+
+
+class OfficialDossierSerializer(DossierDetailSerializer):
+    applicant = serializers.CharField(source="applicant.full_name")
+    supplement_requests = serializers.IntegerField()
+
+    class Meta(DossierDetailSerializer.Meta):
+        fields = [*DossierDetailSerializer.Meta.fields, "applicant", "supplement_requests"]

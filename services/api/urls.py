@@ -9,5 +9,38 @@ urlpatterns = [
     path("procedures/<str:code>/", views.ProcedureDetailView.as_view(), name="procedure-detail"),
     path("dossiers/", views.DossierListView.as_view(), name="dossier-list"),
     path("dossiers/<str:code>/", views.DossierDetailView.as_view(), name="dossier-detail"),
+    path(
+        "dossiers/<str:code>/supplement/",
+        views.DossierSupplementView.as_view(),
+        name="dossier-supplement",
+    ),
+    path(
+        "dossiers/<str:code>/withdraw/",
+        views.DossierWithdrawView.as_view(),
+        name="dossier-withdraw",
+    ),
     path("track/<str:code>/", views.DossierTrackView.as_view(), name="dossier-track"),
+    path(
+        "official/dossiers/", views.OfficialDossierListView.as_view(), name="official-dossier-list"
+    ),
+    path(
+        "official/dossiers/<str:code>/",
+        views.OfficialDossierDetailView.as_view(),
+        name="official-dossier-detail",
+    ),
+    path(
+        "official/dossiers/<str:code>/receive/",
+        views.OfficialDossierReceiveView.as_view(),
+        name="official-dossier-receive",
+    ),
+    path(
+        "official/dossiers/<str:code>/refuse/",
+        views.OfficialDossierRefuseView.as_view(),
+        name="official-dossier-refuse",
+    ),
+    path(
+        "official/dossiers/<str:code>/request-supplement/",
+        views.OfficialDossierSupplementView.as_view(),
+        name="official-dossier-request-supplement",
+    ),
 ]

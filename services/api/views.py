@@ -5,24 +5,30 @@ import json
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.api.permissions import IsOfficial
+from accounts.events import record_data_access
+from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from config.openapi import ERROR_RESPONSE as ERROR
 from digital_address.selectors import household_of
+from services import dossier_flow as flow
 from services.actions import dossier_submit
 from services.api import serializers as s
 from services.errors import InvalidForm, ProcedureNotFound
 from services.models import Dossier, Procedure
 from services.selectors import (
+    dossier_for_official,
     dossier_of,
     dossier_tracked,
+    dossiers_for_official,
     dossiers_of,
     procedure_detail,
     procedure_search,
@@ -188,3 +194,142 @@ def _valid(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+# --- moving a dossier -----------------------------------------------------------------------------
+
+
+class DossierSupplementView(APIView):
+    @extend_schema(
+        request=s.NoteSerializer,
+        responses={200: s.DossierDetailSerializer, 404: ERROR, 409: ERROR},
+        summary="Answer a supplement request (5 → 4); the clock resumes",
+        description="Attach the missing papers first (attachments arrive with a next step); "
+        "the appointment date moves on by the working days waited.",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(s.NoteSerializer, request.data)
+        dossier = dossier_of(user=request.user, code=code)
+        flow.dossier_supplement(actor=request.user, dossier=dossier, note=data.get("note", ""))
+        return Response(_detail(request, dossier))
+
+
+class DossierWithdrawView(APIView):
+    @extend_schema(
+        request=s.NoteSerializer,
+        responses={200: s.DossierDetailSerializer, 404: ERROR, 409: ERROR},
+        summary="Withdraw my dossier (→ 7) before it is decided",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(s.NoteSerializer, request.data)
+        dossier = dossier_of(user=request.user, code=code)
+        flow.dossier_withdraw(actor=request.user, dossier=dossier, reason=data.get("note", ""))
+        return Response(_detail(request, dossier))
+
+
+class CanViewDossiers(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("services.view_dossier")
+
+
+class OfficialDossierPagination(CursorPagination):
+    page_size = 50
+    ordering = ("-submitted_at", "-id")
+
+
+@extend_schema(parameters=[s.OfficialDossierQuerySerializer])
+class OfficialDossierListView(generics.ListAPIView):
+    """The queue of my units; no applicant in the list (the detail's reads are logged)."""
+
+    permission_classes = [IsOfficial, CanViewDossiers]
+    serializer_class = s.DossierListSerializer
+    pagination_class = OfficialDossierPagination
+    queryset = Dossier.objects.none()  # for the schema
+
+    def get_queryset(self):
+        params = _valid(s.OfficialDossierQuerySerializer, self.request.query_params)
+        return dossiers_for_official(
+            official=self.request.user,
+            status=params.get("status"),
+            procedure=params.get("procedure"),
+        )
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "calendar": work_calendar()}
+
+
+def _official_detail(request: Request, code: str) -> dict:
+    dossier = dossier_for_official(official=request.user, code=code)
+    record_data_access(
+        official=request.user,
+        subject=dossier.applicant,
+        resource=AccessResource.DOSSIER,
+        purpose=AccessPurpose.DOSSIER_PROCESSING,
+        channel=AccessChannel.API,
+        object_id=dossier.code,
+    )
+    return s.OfficialDossierSerializer(dossier, context={"calendar": work_calendar()}).data
+
+
+class OfficialDossierDetailView(APIView):
+    permission_classes = [IsOfficial, CanViewDossiers]
+
+    @extend_schema(responses={200: s.OfficialDossierSerializer, 404: ERROR})
+    def get(self, request: Request, code: str) -> Response:
+        return Response(_official_detail(request, code))
+
+
+class _OfficialMove(APIView):
+    permission_classes = [IsOfficial, CanViewDossiers]
+    body = s.NoteSerializer
+
+    def act(self, request: Request, dossier: Dossier, data: dict) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(self.body, request.data)
+        dossier = dossier_for_official(official=request.user, code=code)
+        self.act(request, dossier, data)
+        return Response(_official_detail(request, code))
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.NoteSerializer,
+        responses={200: s.OfficialDossierSerializer, 404: ERROR, 409: ERROR},
+        summary="Receive the dossier (1 → 2 → 4); sets the appointment date",
+    )
+)
+class OfficialDossierReceiveView(_OfficialMove):
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_receive(actor=request.user, dossier=dossier, note=data.get("note", ""))
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.ReasonSerializer,
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Refuse to receive the dossier (1 → 3), with the reason",
+    )
+)
+class OfficialDossierRefuseView(_OfficialMove):
+    body = s.ReasonSerializer
+
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_refuse(actor=request.user, dossier=dossier, reason=data["reason"])
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.MissingSerializer,
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Ask for a supplement (4 → 5); the clock stops until the citizen answers",
+    )
+)
+class OfficialDossierSupplementView(_OfficialMove):
+    body = s.MissingSerializer
+
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_request_supplement(
+            actor=request.user, dossier=dossier, missing=data["missing"]
+        )

@@ -121,7 +121,7 @@ def test_a_citizen_submits_a_dossier_online(citizen, ward):
         "overdue": False,
         "household": None,
         "form_data": PURPOSE,
-        "timeline": [{"status": 1, "status_display": "Mới đăng ký"}],
+        "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
     assert (dossier.applicant, dossier.unit, dossier.household) == (citizen, ward, None)
     assert (event.actor, event.from_status, event.to_status) == (citizen, None, 1)
@@ -678,7 +678,7 @@ def test_my_dossier(citizen, ward):
         "overdue": False,
         "household": None,
         "form_data": PURPOSE,
-        "timeline": [{"status": 1, "status_display": "Mới đăng ký"}],
+        "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
 
 

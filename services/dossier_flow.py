@@ -1,0 +1,157 @@
+"""Dossier transitions: one guard over ``DOSSIER_TRANSITIONS``, the waits that stop the clock,
+and the actions of the officials and of the citizen that move a dossier.
+
+Every action: a transaction, the dossier's row locked, the move checked against the declared
+transitions, the change saved, one timeline event per status passed (actor, note, time).
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import official_ward_codes
+from services.errors import DossierNotFound, DossierTransitionRefused, InvalidForm
+from services.models import (
+    DOSSIER_TRANSITIONS,
+    PAUSED_STATUSES,
+    Dossier,
+    DossierEvent,
+    DossierStatus,
+    DossierWait,
+    ProcessingUnit,
+)
+from services.workdays import work_calendar
+
+S = DossierStatus
+# The civil service's 8-hour working day (Labour Code art. 105).
+WORKING_HOURS_PER_DAY = 8
+
+
+def _locked(dossier: Dossier) -> Dossier:
+    return (
+        Dossier.objects.select_for_update(no_key=True)
+        .select_related("procedure")
+        .get(pk=dossier.pk)
+    )
+
+
+def _move(dossier: Dossier, to: int, *, actor: User | None, note: str = "", now=None) -> None:
+    """The one guard: a move not declared in DOSSIER_TRANSITIONS is refused (409)."""
+    if to not in DOSSIER_TRANSITIONS.get(dossier.status, frozenset()):
+        raise DossierTransitionRefused()
+    now = now or timezone.now()
+    old = dossier.status
+    if old in PAUSED_STATUSES:
+        DossierWait.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=now)
+    if to in PAUSED_STATUSES:
+        DossierWait.objects.create(dossier=dossier, status=to, started_at=now)
+    dossier.status = to
+    dossier.updated_at = now
+    DossierEvent.objects.create(
+        dossier=dossier, actor=actor, from_status=old, to_status=to, note=note, created_at=now
+    )
+
+
+def _appointment(dossier: Dossier, now) -> None:
+    """The appointment date: the procedure's working days after receipt, moved on by every
+    working day spent waiting on the citizen."""
+    waits = [(w.started_at, w.ended_at) for w in dossier.waits.all()]
+    dossier.appointment_date = work_calendar().appointment(
+        dossier.received_at, processing_days(dossier.procedure), waits, now=now
+    )
+
+
+def processing_days(procedure) -> int:
+    """Working days to the appointment. A time in working hours is rounded up to whole working
+    days of WORKING_HOURS_PER_DAY (the appointment is a date)."""
+    if procedure.processing_unit == ProcessingUnit.WORKING_HOURS:
+        return math.ceil(procedure.processing_time / WORKING_HOURS_PER_DAY)
+    return procedure.processing_time
+
+
+def _require_official(actor: User, dossier: Dossier, permission: str) -> None:
+    codes = official_ward_codes(user=actor)
+    if codes is not None and dossier.unit_id not in codes:
+        raise DossierNotFound()
+    if not actor.has_perm(f"services.{permission}"):
+        raise DossierNotFound()
+
+
+def _required_note(note: str, field: str = "note") -> str:
+    note = (note or "").strip()
+    if not note:
+        raise InvalidForm(fields={field: [_("This field is required.")]})
+    return note
+
+
+_SAVED = ["status", "updated_at", "received_at", "appointment_date", "supplement_requests"]
+
+
+def dossier_receive(*, actor: User, dossier: Dossier, note: str = "") -> Dossier:
+    """The one-stop desk receives the dossier (1 → 2) and hands it to processing (→ 4); the
+    appointment date is set now, from the working-day calendar."""
+    now = timezone.now()
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "receive_dossier")
+        _move(dossier, S.RECEIVED, actor=actor, note=note, now=now)
+        dossier.received_at = now
+        _appointment(dossier, now)
+        _move(dossier, S.PROCESSING, actor=actor, now=now)
+        dossier.save(update_fields=_SAVED)
+    return dossier
+
+
+def dossier_refuse(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
+    reason = _required_note(reason, "reason")
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "receive_dossier")
+        _move(dossier, S.REFUSED, actor=actor, note=reason)
+        dossier.save(update_fields=_SAVED)
+    return dossier
+
+
+def dossier_request_supplement(*, actor: User, dossier: Dossier, missing: str) -> Dossier:
+    """4 → 5, listing what is missing; the clock stops. A second request marks the dossier
+    late in the KPI."""
+    missing = _required_note(missing, "missing")
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "process_dossier")
+        _move(dossier, S.SUPPLEMENT_REQUESTED, actor=actor, note=missing)
+        dossier.supplement_requests += 1
+        dossier.save(update_fields=_SAVED)
+    return dossier
+
+
+def dossier_supplement(*, actor: User, dossier: Dossier, note: str = "") -> Dossier:
+    """The citizen answers the request (5 → 4): the clock resumes, the appointment moves on by
+    the working days waited."""
+    now = timezone.now()
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.applicant_id != actor.pk:
+            raise DossierNotFound()
+        if dossier.status != S.SUPPLEMENT_REQUESTED:
+            raise DossierTransitionRefused()
+        _move(dossier, S.PROCESSING, actor=actor, note=note.strip(), now=now)
+        _appointment(dossier, now)
+        dossier.save(update_fields=_SAVED)
+    return dossier
+
+
+def dossier_withdraw(*, actor: User, dossier: Dossier, reason: str = "") -> Dossier:
+    """The citizen withdraws (→ 7) while the dossier has not been decided."""
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.applicant_id != actor.pk:
+            raise DossierNotFound()
+        _move(dossier, S.WITHDRAWN, actor=actor, note=reason.strip())
+        dossier.save(update_fields=_SAVED)
+    return dossier
