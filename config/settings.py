@@ -317,6 +317,12 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured("INTAKE_CUTOFF is a time of day, HH:MM (e.g. 16:00).") from exc
 
+# Online payment of dossiers' financial obligations: "fake" (development: always pays) or "none"
+# (online payment refused; the citizen pays at the desk). No real gateway is integrated yet.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake" if DEBUG else "none")
+if PAYMENT_PROVIDER == "fake" and not DEBUG:
+    raise ImproperlyConfigured("PAYMENT_PROVIDER=fake records payments nobody made: DEBUG only.")
+
 # --- Digital addresses ---------------------------------------------------------------------
 # The address a house plate's QR code opens: the public site's origin, so plates printed from an
 # internal admin host still point to the public one. Empty: the origin of the request.

@@ -23,6 +23,8 @@ from config.settings import (
 # In-process outbox; the integration tests' real worker sets TEST_SMS_PROVIDER=file and reads the
 # file (a worker is another process: it cannot share the memory outbox).
 SMS_PROVIDER = os.environ.get("TEST_SMS_PROVIDER", "memory")
+# The fake payment provider stands in for the outside world's gateway in tests.
+PAYMENT_PROVIDER = "fake"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -8,6 +8,7 @@ transitions, the change saved, one timeline event per status passed (actor, note
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import official_ward_codes
-from services.errors import DossierNotFound, DossierTransitionRefused, InvalidForm
+from services.errors import (
+    DossierNotFound,
+    DossierTransitionRefused,
+    InvalidForm,
+    PaymentRefused,
+)
 from services.models import (
     DOSSIER_TRANSITIONS,
     PAUSED_STATUSES,
@@ -23,8 +29,10 @@ from services.models import (
     DossierEvent,
     DossierStatus,
     DossierWait,
+    PaymentReceipt,
     ProcessingUnit,
 )
+from services.payments import PaymentUnavailable, payment_provider
 from services.workdays import work_calendar
 
 S = DossierStatus
@@ -153,5 +161,72 @@ def dossier_withdraw(*, actor: User, dossier: Dossier, reason: str = "") -> Doss
         if dossier.applicant_id != actor.pk:
             raise DossierNotFound()
         _move(dossier, S.WITHDRAWN, actor=actor, note=reason.strip())
+        dossier.save(update_fields=_SAVED)
+    return dossier
+
+
+def dossier_request_fee(*, actor: User, dossier: Dossier, amount: Decimal, note: str) -> Dossier:
+    """4 → 6: the citizen must pay ``amount`` (a fee, a charge) before processing goes on; the
+    clock stops."""
+    note = _required_note(note)
+    if amount <= 0:
+        raise InvalidForm(fields={"amount": [_("Enter an amount above zero.")]})
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "process_dossier")
+        _move(dossier, S.FEE_REQUESTED, actor=actor, note=note)
+        dossier.fee_due = amount
+        dossier.fee_requests += 1
+        dossier.save(update_fields=[*_SAVED, "fee_due", "fee_requests"])
+    return dossier
+
+
+def dossier_pay(*, actor: User, dossier: Dossier) -> PaymentReceipt:
+    """The citizen pays online (6 → 4). The provider is called outside any transaction, with a
+    reference per fee request, so a retry (or two taps) is charged once; the receipt is recorded
+    after, and the dossier moves on if it still waits for this payment."""
+    if dossier.applicant_id != actor.pk:
+        raise DossierNotFound()
+    if dossier.status != S.FEE_REQUESTED or not dossier.fee_due:
+        raise DossierTransitionRefused()
+    reference = f"{dossier.code}-FEE{dossier.fee_requests}"
+    provider = payment_provider()
+    try:
+        charge = provider.charge(
+            reference=reference,
+            amount=dossier.fee_due,
+            description=f"{dossier.procedure.name} — {dossier.code}",
+        )
+    except PaymentUnavailable as exc:
+        raise PaymentRefused() from exc
+    now = timezone.now()
+    with transaction.atomic():
+        receipt, _created = PaymentReceipt.objects.get_or_create(
+            reference=reference,
+            defaults={
+                "dossier": dossier,
+                "amount": dossier.fee_due,
+                "provider": provider.name,
+                "transaction_id": charge.transaction_id,
+                "paid_at": charge.paid_at,
+            },
+        )
+        dossier = _locked(dossier)
+        if dossier.status == S.FEE_REQUESTED:
+            # The receipt's reference, not a sentence: the timeline is read in any language.
+            _move(dossier, S.PROCESSING, actor=actor, note=receipt.reference, now=now)
+            _appointment(dossier, now)
+            dossier.save(update_fields=_SAVED)
+    return receipt
+
+
+def dossier_stop(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
+    """→ 8: processing stops for good (the law does not allow it, the citizen did not supply
+    what was asked in time), with the reason the citizen reads."""
+    reason = _required_note(reason, "reason")
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "process_dossier")
+        _move(dossier, S.STOPPED, actor=actor, note=reason)
         dossier.save(update_fields=_SAVED)
     return dossier

@@ -33,3 +33,11 @@ class DossierTransitionRefused(DomainError):
     status_code = 409
     code = "invalid_transition"
     default_message = _("This cannot be done in the dossier's current status.")
+
+
+class PaymentRefused(DomainError):
+    status_code = 409
+    code = "payment_unavailable"
+    default_message = _(
+        "Online payment is not available now: pay at the one-stop desk of the receiving unit."
+    )

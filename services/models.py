@@ -267,6 +267,11 @@ class Dossier(models.Model):
     appointment_date = models.DateField(_("appointment date"), null=True, blank=True)
     # More than one request for a supplement counts the dossier late in the KPI (QĐ 766).
     supplement_requests = models.PositiveSmallIntegerField(_("supplement requests"), default=0)
+    # The financial obligation asked for (status 6): what the citizen pays.
+    fee_due = models.DecimalField(
+        _("amount due (VND)"), max_digits=12, decimal_places=0, null=True, blank=True
+    )
+    fee_requests = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
@@ -330,6 +335,26 @@ class DossierWait(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.status} {self.started_at:%Y-%m-%d}"
+
+
+class PaymentReceipt(models.Model):
+    """A payment of a dossier's financial obligation, as the payment provider confirmed it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="receipts")
+    # One per fee request: the provider is asked with it, so a retry is not charged twice.
+    reference = models.CharField(max_length=64, unique=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=0)
+    provider = models.CharField(max_length=32)
+    transaction_id = models.CharField(max_length=100)
+    paid_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["dossier_id", "paid_at"]
+        verbose_name = _("payment receipt")
+        verbose_name_plural = _("payment receipts")
+
+    def __str__(self) -> str:
+        return self.reference
 
 
 class SubmissionKey(models.Model):

@@ -12,6 +12,7 @@ from services.models import (
     Dossier,
     DossierEvent,
     DossierStatus,
+    PaymentReceipt,
     Procedure,
     ProcedureLevel,
     RequiredDocument,
@@ -168,9 +169,18 @@ class DossierEventNoteSerializer(DossierEventSerializer):
 
 class DossierDetailSerializer(DossierListSerializer):
     timeline = DossierEventNoteSerializer(source="events", many=True)
+    fee_due = serializers.IntegerField(
+        allow_null=True, help_text="VND asked for in status 6 (a fee or charge)."
+    )
 
     class Meta(DossierListSerializer.Meta):
-        fields = [*DossierListSerializer.Meta.fields, "household", "form_data", "timeline"]
+        fields = [
+            *DossierListSerializer.Meta.fields,
+            "household",
+            "form_data",
+            "fee_due",
+            "timeline",
+        ]
 
 
 class DossierTrackSerializer(DeadlineMixin, serializers.ModelSerializer):
@@ -222,4 +232,31 @@ class OfficialDossierSerializer(DossierDetailSerializer):
     supplement_requests = serializers.IntegerField()
 
     class Meta(DossierDetailSerializer.Meta):
-        fields = [*DossierDetailSerializer.Meta.fields, "applicant", "supplement_requests"]
+        fields = [
+            *DossierDetailSerializer.Meta.fields,
+            "applicant",
+            "supplement_requests",
+            "fee_requests",
+        ]
+
+
+class FeeRequestSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=0, min_value=1, help_text="VND to pay."
+    )
+    note = serializers.CharField(
+        max_length=2000, help_text="What it is for, as the citizen reads it."
+    )
+
+
+class PaymentReceiptSerializer(serializers.ModelSerializer):
+    amount = serializers.IntegerField()
+
+    class Meta:
+        model = PaymentReceipt
+        fields = ["reference", "amount", "provider", "transaction_id", "paid_at"]
+
+
+class PaymentResultSerializer(serializers.Serializer):
+    receipt = PaymentReceiptSerializer()
+    dossier = DossierDetailSerializer()

@@ -19,6 +19,7 @@ urlpatterns = [
         views.DossierWithdrawView.as_view(),
         name="dossier-withdraw",
     ),
+    path("dossiers/<str:code>/pay/", views.DossierPayView.as_view(), name="dossier-pay"),
     path("track/<str:code>/", views.DossierTrackView.as_view(), name="dossier-track"),
     path(
         "official/dossiers/", views.OfficialDossierListView.as_view(), name="official-dossier-list"
@@ -42,5 +43,15 @@ urlpatterns = [
         "official/dossiers/<str:code>/request-supplement/",
         views.OfficialDossierSupplementView.as_view(),
         name="official-dossier-request-supplement",
+    ),
+    path(
+        "official/dossiers/<str:code>/request-fee/",
+        views.OfficialDossierFeeView.as_view(),
+        name="official-dossier-request-fee",
+    ),
+    path(
+        "official/dossiers/<str:code>/stop/",
+        views.OfficialDossierStopView.as_view(),
+        name="official-dossier-stop",
     ),
 ]

@@ -333,3 +333,52 @@ class OfficialDossierSupplementView(_OfficialMove):
         flow.dossier_request_supplement(
             actor=request.user, dossier=dossier, missing=data["missing"]
         )
+
+
+class DossierPayView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.PaymentResultSerializer, 404: ERROR, 409: ERROR},
+        summary="Pay the financial obligation online (6 → 4)",
+        description="Charged once per request for payment, however often it is sent. 409 "
+        "`payment_unavailable` when online payment is not available (pay at the desk).",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        dossier = dossier_of(user=request.user, code=code)
+        receipt = flow.dossier_pay(actor=request.user, dossier=dossier)
+        return Response(
+            {
+                "receipt": s.PaymentReceiptSerializer(receipt).data,
+                "dossier": _detail(request, dossier),
+            }
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.FeeRequestSerializer,
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Ask the citizen to pay a fee or charge (4 → 6); the clock stops",
+    )
+)
+class OfficialDossierFeeView(_OfficialMove):
+    body = s.FeeRequestSerializer
+
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_request_fee(
+            actor=request.user, dossier=dossier, amount=data["amount"], note=data["note"]
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.ReasonSerializer,
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Stop processing (→ 8), with the reason",
+    )
+)
+class OfficialDossierStopView(_OfficialMove):
+    body = s.ReasonSerializer
+
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_stop(actor=request.user, dossier=dossier, reason=data["reason"])

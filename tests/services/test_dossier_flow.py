@@ -702,8 +702,10 @@ def test_the_official_detail(citizen, official, clock):
             {"status": 2, "status_display": "Được tiếp nhận", "note": "Đủ thành phần"},
             {"status": 4, "status_display": "Đang xử lý", "note": ""},
         ],
+        "fee_due": None,
         "applicant": "Nguyễn Văn An",
         "supplement_requests": 0,
+        "fee_requests": 0,
     }
 
 

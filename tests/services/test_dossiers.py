@@ -121,6 +121,7 @@ def test_a_citizen_submits_a_dossier_online(citizen, ward):
         "overdue": False,
         "household": None,
         "form_data": PURPOSE,
+        "fee_due": None,
         "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
     assert (dossier.applicant, dossier.unit, dossier.household) == (citizen, ward, None)
@@ -678,6 +679,7 @@ def test_my_dossier(citizen, ward):
         "overdue": False,
         "household": None,
         "form_data": PURPOSE,
+        "fee_due": None,
         "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
 
