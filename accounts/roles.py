@@ -31,7 +31,7 @@ _PROCESSING = [*_HOUSEHOLDS, "services.view_dossier", "services.process_dossier"
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTION: _RECEPTION,
     Role.PROCESSING: _PROCESSING,
-    Role.APPROVAL: [*_HOUSEHOLDS, "services.view_dossier"],
+    Role.APPROVAL: [*_HOUSEHOLDS, "services.view_dossier", "services.decide_dossier"],
     Role.BROADCASTING: _DESK,
     Role.PROVINCE_ADMIN: [
         *_HOUSEHOLDS,

@@ -317,6 +317,10 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured("INTAKE_CUTOFF is a time of day, HH:MM (e.g. 16:00).") from exc
 
+# Files of a dossier (PDF, JPEG, PNG by content): the size of one, and how many per dossier.
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+ATTACHMENT_MAX_COUNT = env.int("ATTACHMENT_MAX_COUNT", default=20)
+
 # Online payment of dossiers' financial obligations: "fake" (development: always pays) or "none"
 # (online payment refused; the citizen pays at the desk). No real gateway is integrated yet.
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake" if DEBUG else "none")

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import official_ward_codes
+from services.attachments import attachment_check, attachment_record, stored_file
 from services.errors import (
     DossierNotFound,
     DossierTransitionRefused,
@@ -25,10 +27,13 @@ from services.errors import (
 from services.models import (
     DOSSIER_TRANSITIONS,
     PAUSED_STATUSES,
+    AttachmentKind,
     Dossier,
+    DossierAttachment,
     DossierEvent,
     DossierStatus,
     DossierWait,
+    Outcome,
     PaymentReceipt,
     ProcessingUnit,
 )
@@ -228,5 +233,84 @@ def dossier_stop(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
         dossier = _locked(dossier)
         _require_official(actor, dossier, "process_dossier")
         _move(dossier, S.STOPPED, actor=actor, note=reason)
+        dossier.save(update_fields=_SAVED)
+    return dossier
+
+
+# Papers may be added while the dossier is new or waits on the citizen for them.
+ATTACHABLE_STATUSES = frozenset({S.SUBMITTED, S.SUPPLEMENT_REQUESTED})
+
+
+def dossier_attach(*, actor: User, dossier: Dossier, upload: UploadedFile) -> DossierAttachment:
+    """The applicant adds a paper (status 1 or 5): the type read from the content, the size
+    and count limited; the file is removed again if it cannot be recorded."""
+    content_type, extension = attachment_check(upload)
+    # The transaction ends first: if it rolls back, the stored file is deleted on the way out.
+    with (
+        stored_file(upload, dossier=dossier, extension=extension) as name,
+        transaction.atomic(),
+    ):
+        dossier = _locked(dossier)
+        if dossier.applicant_id != actor.pk:
+            raise DossierNotFound()
+        if dossier.status not in ATTACHABLE_STATUSES:
+            raise DossierTransitionRefused(
+                _("Papers can be added while the dossier is new or a supplement is asked.")
+            )
+        return attachment_record(
+            dossier=dossier,
+            name=name,
+            upload=upload,
+            kind=AttachmentKind.CITIZEN,
+            content_type=content_type,
+            actor=actor,
+        )
+
+
+def dossier_decide(
+    *,
+    actor: User,
+    dossier: Dossier,
+    outcome: str,
+    note: str,
+    result: UploadedFile | None = None,
+) -> Dossier:
+    """4 → 9: the leader approves or rejects (with the reason the citizen reads), with the
+    result document (the signed decision, the certificate) when there is one."""
+    note = note.strip()
+    if outcome == Outcome.REJECTED and not note:
+        raise InvalidForm(fields={"note": [_("Give the reason for the rejection.")]})
+    checked = attachment_check(result, "result") if result is not None else None
+
+    def decide(name: str | None) -> Dossier:
+        with transaction.atomic():
+            locked = _locked(dossier)
+            _require_official(actor, locked, "decide_dossier")
+            _move(locked, S.DECIDED, actor=actor, note=note)
+            locked.outcome = outcome
+            locked.save(update_fields=[*_SAVED, "outcome"])
+            if name is not None:
+                attachment_record(
+                    dossier=locked,
+                    name=name,
+                    upload=result,
+                    kind=AttachmentKind.RESULT,
+                    content_type=checked[0],
+                    actor=actor,
+                )
+            return locked
+
+    if checked is None:
+        return decide(None)
+    with stored_file(result, dossier=dossier, extension=checked[1]) as name:
+        return decide(name)
+
+
+def dossier_return(*, actor: User, dossier: Dossier, note: str = "") -> Dossier:
+    """9 → 10: the one-stop desk hands the result over (or sends it)."""
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "receive_dossier")
+        _move(dossier, S.RETURNED, actor=actor, note=note.strip())
         dossier.save(update_fields=_SAVED)
     return dossier

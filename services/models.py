@@ -205,6 +205,11 @@ FINAL_STATUSES = frozenset(status for status, moves in DOSSIER_TRANSITIONS.items
 PAUSED_STATUSES = frozenset({S.SUPPLEMENT_REQUESTED, S.FEE_REQUESTED})
 
 
+class Outcome(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
 class Channel(models.IntegerChoices):
     IN_PERSON = 1, _("In person")
     ONLINE = 2, _("Online")
@@ -272,6 +277,9 @@ class Dossier(models.Model):
         _("amount due (VND)"), max_digits=12, decimal_places=0, null=True, blank=True
     )
     fee_requests = models.PositiveSmallIntegerField(default=0)
+    outcome = models.CharField(
+        _("decision"), max_length=10, choices=Outcome.choices, blank=True, default=""
+    )
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
@@ -281,6 +289,7 @@ class Dossier(models.Model):
         permissions = [
             ("receive_dossier", _("Can receive or refuse dossiers")),
             ("process_dossier", _("Can process dossiers (supplements, fees, stops)")),
+            ("decide_dossier", _("Can decide dossiers")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -335,6 +344,34 @@ class DossierWait(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.status} {self.started_at:%Y-%m-%d}"
+
+
+class AttachmentKind(models.TextChoices):
+    CITIZEN = "citizen", _("Paper of the dossier")
+    RESULT = "result", _("Result document")
+
+
+class DossierAttachment(models.Model):
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
+    # Stored under a name the server chose (services.attachments): nothing of the uploader's
+    # file name reaches the disk.
+    file = models.FileField(upload_to="dossiers/", max_length=200)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier_id", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class PaymentReceipt(models.Model):

@@ -40,7 +40,9 @@ def dossiers_of(*, user: User) -> QuerySet[Dossier]:
 def dossier_of(*, user: User, code: str) -> Dossier:
     dossier = (
         dossiers_of(user=user)
-        .prefetch_related(Prefetch("events", queryset=DossierEvent.objects.order_by("id")))
+        .prefetch_related(
+            Prefetch("events", queryset=DossierEvent.objects.order_by("id")), "attachments"
+        )
         .filter(code=code)
         .first()
     )
@@ -94,7 +96,9 @@ def dossier_for_official(*, official: User, code: str) -> Dossier:
     dossier = (
         dossiers_for_official(official=official)
         .select_related("applicant")
-        .prefetch_related(Prefetch("events", queryset=DossierEvent.objects.order_by("id")))
+        .prefetch_related(
+            Prefetch("events", queryset=DossierEvent.objects.order_by("id")), "attachments"
+        )
         .filter(code=code)
         .first()
     )

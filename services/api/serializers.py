@@ -10,8 +10,10 @@ from services.models import (
     FINAL_STATUSES,
     PAUSED_STATUSES,
     Dossier,
+    DossierAttachment,
     DossierEvent,
     DossierStatus,
+    Outcome,
     PaymentReceipt,
     Procedure,
     ProcedureLevel,
@@ -160,6 +162,14 @@ class DossierListSerializer(DeadlineMixin, serializers.ModelSerializer):
         ]
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name")
+
+    class Meta:
+        model = DossierAttachment
+        fields = ["id", "kind", "name", "content_type", "size", "created_at"]
+
+
 class DossierEventNoteSerializer(DossierEventSerializer):
     """For the applicant and the officials: with the note (what is missing, why refused)."""
 
@@ -172,6 +182,7 @@ class DossierDetailSerializer(DossierListSerializer):
     fee_due = serializers.IntegerField(
         allow_null=True, help_text="VND asked for in status 6 (a fee or charge)."
     )
+    attachments = serializers.SerializerMethodField()
 
     class Meta(DossierListSerializer.Meta):
         fields = [
@@ -179,8 +190,14 @@ class DossierDetailSerializer(DossierListSerializer):
             "household",
             "form_data",
             "fee_due",
+            "outcome",
+            "attachments",
             "timeline",
         ]
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, dossier: Dossier) -> list[dict]:
+        return AttachmentSerializer(dossier.attachments.all(), many=True).data
 
 
 class DossierTrackSerializer(DeadlineMixin, serializers.ModelSerializer):
@@ -260,3 +277,17 @@ class PaymentReceiptSerializer(serializers.ModelSerializer):
 class PaymentResultSerializer(serializers.Serializer):
     receipt = PaymentReceiptSerializer()
     dossier = DossierDetailSerializer()
+
+
+class AttachmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, JPEG or PNG (checked by content).")
+
+
+class DossierDecisionSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Required to reject."
+    )
+    result = serializers.FileField(
+        required=False, help_text="The result document (PDF, JPEG or PNG), if any."
+    )

@@ -20,6 +20,16 @@ urlpatterns = [
         name="dossier-withdraw",
     ),
     path("dossiers/<str:code>/pay/", views.DossierPayView.as_view(), name="dossier-pay"),
+    path(
+        "dossiers/<str:code>/attachments/",
+        views.DossierAttachmentListView.as_view(),
+        name="dossier-attachments",
+    ),
+    path(
+        "dossiers/<str:code>/attachments/<int:attachment_id>/",
+        views.DossierAttachmentView.as_view(),
+        name="dossier-attachment",
+    ),
     path("track/<str:code>/", views.DossierTrackView.as_view(), name="dossier-track"),
     path(
         "official/dossiers/", views.OfficialDossierListView.as_view(), name="official-dossier-list"
@@ -48,6 +58,21 @@ urlpatterns = [
         "official/dossiers/<str:code>/request-fee/",
         views.OfficialDossierFeeView.as_view(),
         name="official-dossier-request-fee",
+    ),
+    path(
+        "official/dossiers/<str:code>/attachments/<int:attachment_id>/",
+        views.OfficialDossierAttachmentView.as_view(),
+        name="official-dossier-attachment",
+    ),
+    path(
+        "official/dossiers/<str:code>/decide/",
+        views.OfficialDossierDecideView.as_view(),
+        name="official-dossier-decide",
+    ),
+    path(
+        "official/dossiers/<str:code>/return/",
+        views.OfficialDossierReturnView.as_view(),
+        name="official-dossier-return",
     ),
     path(
         "official/dossiers/<str:code>/stop/",

@@ -3,11 +3,13 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +24,7 @@ from digital_address.selectors import household_of
 from services import dossier_flow as flow
 from services.actions import dossier_submit
 from services.api import serializers as s
-from services.errors import InvalidForm, ProcedureNotFound
+from services.errors import DossierNotFound, InvalidForm, ProcedureNotFound
 from services.models import Dossier, Procedure
 from services.selectors import (
     dossier_for_official,
@@ -382,3 +384,105 @@ class OfficialDossierStopView(_OfficialMove):
 
     def act(self, request, dossier, data) -> None:
         flow.dossier_stop(actor=request.user, dossier=dossier, reason=data["reason"])
+
+
+# --- files and decisions --------------------------------------------------------------------------
+
+
+def _file_response(attachment) -> FileResponse:
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=True,
+        filename=attachment.original_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class DossierAttachmentListView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.AttachmentUploadSerializer},
+        responses={201: s.AttachmentSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Add a paper to my dossier (while it is new, or a supplement is asked)",
+        description="PDF, JPEG or PNG, recognised by content (the name does not matter); at "
+        "most `ATTACHMENT_MAX_MB` each and `ATTACHMENT_MAX_COUNT` per dossier.",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(s.AttachmentUploadSerializer, request.data)
+        dossier = dossier_of(user=request.user, code=code)
+        attachment = flow.dossier_attach(actor=request.user, dossier=dossier, upload=data["file"])
+        return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class DossierAttachmentView(APIView):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERROR},
+        summary="Download a file of my dossier (my papers, the result document)",
+    )
+    def get(self, request: Request, code: str, attachment_id: int) -> FileResponse:
+        dossier = dossier_of(user=request.user, code=code)
+        attachment = next((a for a in dossier.attachments.all() if a.pk == attachment_id), None)
+        if attachment is None:
+            raise DossierNotFound()
+        return _file_response(attachment)
+
+
+class OfficialDossierAttachmentView(APIView):
+    permission_classes = [IsOfficial, CanViewDossiers]
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: ERROR},
+        summary="Download a file of a dossier of my unit (the read is in the access log)",
+    )
+    def get(self, request: Request, code: str, attachment_id: int) -> FileResponse:
+        dossier = dossier_for_official(official=request.user, code=code)
+        attachment = next((a for a in dossier.attachments.all() if a.pk == attachment_id), None)
+        if attachment is None:
+            raise DossierNotFound()
+        record_data_access(
+            official=request.user,
+            subject=dossier.applicant,
+            resource=AccessResource.DOSSIER,
+            purpose=AccessPurpose.DOSSIER_PROCESSING,
+            channel=AccessChannel.API,
+            object_id=dossier.code,
+        )
+        return _file_response(attachment)
+
+
+class OfficialDossierDecideView(APIView):
+    permission_classes = [IsOfficial, CanViewDossiers]
+    parser_classes = [MultiPartParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.DossierDecisionSerializer},
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Decide (4 → 9): approve or reject, with the result document",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(s.DossierDecisionSerializer, request.data)
+        dossier = dossier_for_official(official=request.user, code=code)
+        flow.dossier_decide(
+            actor=request.user,
+            dossier=dossier,
+            outcome=data["outcome"],
+            note=data.get("note", ""),
+            result=data.get("result"),
+        )
+        return Response(_official_detail(request, code))
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.NoteSerializer,
+        responses={200: s.OfficialDossierSerializer, 404: ERROR, 409: ERROR},
+        summary="Return the result to the citizen (9 → 10)",
+    )
+)
+class OfficialDossierReturnView(_OfficialMove):
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_return(actor=request.user, dossier=dossier, note=data.get("note", ""))

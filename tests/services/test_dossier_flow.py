@@ -703,6 +703,8 @@ def test_the_official_detail(citizen, official, clock):
             {"status": 4, "status_display": "Đang xử lý", "note": ""},
         ],
         "fee_due": None,
+        "outcome": "",
+        "attachments": [],
         "applicant": "Nguyễn Văn An",
         "supplement_requests": 0,
         "fee_requests": 0,

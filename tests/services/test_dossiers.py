@@ -122,6 +122,8 @@ def test_a_citizen_submits_a_dossier_online(citizen, ward):
         "household": None,
         "form_data": PURPOSE,
         "fee_due": None,
+        "outcome": "",
+        "attachments": [],
         "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
     assert (dossier.applicant, dossier.unit, dossier.household) == (citizen, ward, None)
@@ -680,6 +682,8 @@ def test_my_dossier(citizen, ward):
         "household": None,
         "form_data": PURPOSE,
         "fee_due": None,
+        "outcome": "",
+        "attachments": [],
         "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
 
