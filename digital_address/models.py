@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -53,6 +54,13 @@ class Ward(models.Model):
     agency_code = models.CharField(
         _("agency code"),
         max_length=32,
+        # It prefixes dossier codes, which travel in URLs and are typed from paper.
+        validators=[
+            RegexValidator(
+                r"^[A-Z0-9.]+$",
+                _("Capital letters, digits and dots only (e.g. H20.6040)."),
+            )
+        ],
         help_text=_("Code of the receiving agency, used as the prefix of dossier codes."),
     )
     estimated_households = models.PositiveIntegerField(

@@ -32,7 +32,8 @@ def ward_search(*, province_code: int | None, query: str | None) -> QuerySet[War
     wards = Ward.objects.all()
     if province_code is not None:
         wards = wards.filter(province_id=province_code)
-    for word in fold(query or "").split():
+    # No NUL reaches the database (PostgreSQL refuses it in text: a 500 otherwise).
+    for word in fold((query or "").replace("\x00", "")).split():
         wards = wards.filter(search_name__contains=word)
     return wards.order_by("code")
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from services.errors import InvalidForm
-from services.models import Dossier, DossierAttachment
+from services.models import AttachmentKind, Dossier, DossierAttachment
 
 _SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -79,8 +79,10 @@ def attachment_record(
     content_type: str,
     actor: User,
 ) -> DossierAttachment:
-    """The row of a stored file, on a dossier locked by the caller, within the count limit."""
-    if DossierAttachment.objects.filter(dossier=dossier).count() >= settings.ATTACHMENT_MAX_COUNT:
+    """The row of a stored file, on a dossier locked by the caller. The citizen's papers are
+    limited in number; the result document is not (it must never be refused for their sake)."""
+    papers = DossierAttachment.objects.filter(dossier=dossier, kind=AttachmentKind.CITIZEN)
+    if kind == AttachmentKind.CITIZEN and papers.count() >= settings.ATTACHMENT_MAX_COUNT:
         message = _("A dossier has at most %(n)d files.") % {"n": settings.ATTACHMENT_MAX_COUNT}
         raise InvalidForm(fields={"file": [message]})
     return DossierAttachment.objects.create(

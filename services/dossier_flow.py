@@ -35,6 +35,7 @@ from services.models import (
     DossierWait,
     Outcome,
     PaymentReceipt,
+    PaymentStatus,
     ProcessingUnit,
 )
 from services.payments import PaymentUnavailable, payment_provider
@@ -46,21 +47,29 @@ WORKING_HOURS_PER_DAY = 8
 
 
 def _locked(dossier: Dossier) -> Dossier:
+    # Only the dossier's row ("self"): the procedure joined in stays free for the others.
     return (
-        Dossier.objects.select_for_update(no_key=True)
+        Dossier.objects.select_for_update(no_key=True, of=("self",))
         .select_related("procedure")
         .get(pk=dossier.pk)
     )
 
 
-def _move(dossier: Dossier, to: int, *, actor: User | None, note: str = "", now=None) -> None:
-    """The one guard: a move not declared in DOSSIER_TRANSITIONS is refused (409)."""
+def _move(
+    dossier: Dossier, to: int, *, actor: User | None, note: str = "", now=None
+) -> list[DossierWait]:
+    """The one guard: a move not declared in DOSSIER_TRANSITIONS is refused (409). Returns the
+    waits it closed (leaving status 5 or 6)."""
     if to not in DOSSIER_TRANSITIONS.get(dossier.status, frozenset()):
         raise DossierTransitionRefused()
     now = now or timezone.now()
     old = dossier.status
+    closed: list[DossierWait] = []
     if old in PAUSED_STATUSES:
-        DossierWait.objects.filter(dossier=dossier, ended_at__isnull=True).update(ended_at=now)
+        closed = list(DossierWait.objects.filter(dossier=dossier, ended_at__isnull=True))
+        for wait in closed:
+            wait.ended_at = now
+        DossierWait.objects.filter(pk__in=[w.pk for w in closed]).update(ended_at=now)
     if to in PAUSED_STATUSES:
         DossierWait.objects.create(dossier=dossier, status=to, started_at=now)
     dossier.status = to
@@ -68,6 +77,18 @@ def _move(dossier: Dossier, to: int, *, actor: User | None, note: str = "", now=
     DossierEvent.objects.create(
         dossier=dossier, actor=actor, from_status=old, to_status=to, note=note, created_at=now
     )
+    return closed
+
+
+def _resume(dossier: Dossier, closed: list[DossierWait]) -> None:
+    """The clock runs again: the appointment set at receipt moves on by the working days the
+    wait covered (not recomputed: a later change of the procedure or of the calendar does not
+    move a date the citizen was given)."""
+    if dossier.appointment_date is None:
+        return
+    calendar = work_calendar()
+    waited = sum(calendar.paused_days(w.started_at, w.ended_at, None) for w in closed)
+    dossier.appointment_date = calendar.add_working_days(dossier.appointment_date, waited)
 
 
 def _appointment(dossier: Dossier, now) -> None:
@@ -153,8 +174,8 @@ def dossier_supplement(*, actor: User, dossier: Dossier, note: str = "") -> Doss
             raise DossierNotFound()
         if dossier.status != S.SUPPLEMENT_REQUESTED:
             raise DossierTransitionRefused()
-        _move(dossier, S.PROCESSING, actor=actor, note=note.strip(), now=now)
-        _appointment(dossier, now)
+        closed = _move(dossier, S.PROCESSING, actor=actor, note=note.strip(), now=now)
+        _resume(dossier, closed)
         dossier.save(update_fields=_SAVED)
     return dossier
 
@@ -187,41 +208,46 @@ def dossier_request_fee(*, actor: User, dossier: Dossier, amount: Decimal, note:
 
 
 def dossier_pay(*, actor: User, dossier: Dossier) -> PaymentReceipt:
-    """The citizen pays online (6 → 4). The provider is called outside any transaction, with a
-    reference per fee request, so a retry (or two taps) is charged once; the receipt is recorded
-    after, and the dossier moves on if it still waits for this payment."""
-    if dossier.applicant_id != actor.pk:
-        raise DossierNotFound()
-    if dossier.status != S.FEE_REQUESTED or not dossier.fee_due:
-        raise DossierTransitionRefused()
-    reference = f"{dossier.code}-FEE{dossier.fee_requests}"
-    provider = payment_provider()
-    try:
-        charge = provider.charge(
-            reference=reference,
-            amount=dossier.fee_due,
-            description=f"{dossier.procedure.name} — {dossier.code}",
+    """The citizen pays online (6 → 4). The receipt is written first (pending), the provider is
+    asked outside any transaction with one reference per fee request (so a retry, or two taps,
+    is charged once), the confirmation recorded, then the dossier moves on if it still waits
+    for this payment."""
+    with transaction.atomic():
+        locked = _locked(dossier)
+        if locked.applicant_id != actor.pk:
+            raise DossierNotFound()
+        if locked.status != S.FEE_REQUESTED or not locked.fee_due:
+            raise DossierTransitionRefused()
+        provider = payment_provider()
+        if not provider.available:
+            raise PaymentRefused()
+        receipt, _created = PaymentReceipt.objects.get_or_create(
+            reference=f"{locked.code}-FEE{locked.fee_requests}",
+            defaults={"dossier": locked, "amount": locked.fee_due, "provider": provider.name},
         )
-    except PaymentUnavailable as exc:
-        raise PaymentRefused() from exc
+    if receipt.status != PaymentStatus.PAID:
+        try:
+            charge = provider.charge(
+                reference=receipt.reference,
+                amount=receipt.amount,
+                description=f"{locked.procedure.name} — {locked.code}",
+            )
+        except PaymentUnavailable as exc:
+            raise PaymentRefused() from exc
+        PaymentReceipt.objects.filter(pk=receipt.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.PAID, transaction_id=charge.transaction_id, paid_at=charge.paid_at
+        )
+        receipt.refresh_from_db()
     now = timezone.now()
     with transaction.atomic():
-        receipt, _created = PaymentReceipt.objects.get_or_create(
-            reference=reference,
-            defaults={
-                "dossier": dossier,
-                "amount": dossier.fee_due,
-                "provider": provider.name,
-                "transaction_id": charge.transaction_id,
-                "paid_at": charge.paid_at,
-            },
-        )
-        dossier = _locked(dossier)
-        if dossier.status == S.FEE_REQUESTED:
+        locked = _locked(dossier)
+        if locked.status == S.FEE_REQUESTED and receipt.applied_at is None:
             # The receipt's reference, not a sentence: the timeline is read in any language.
-            _move(dossier, S.PROCESSING, actor=actor, note=receipt.reference, now=now)
-            _appointment(dossier, now)
-            dossier.save(update_fields=_SAVED)
+            closed = _move(locked, S.PROCESSING, actor=actor, note=receipt.reference, now=now)
+            _resume(locked, closed)
+            locked.save(update_fields=_SAVED)
+            PaymentReceipt.objects.filter(pk=receipt.pk).update(applied_at=now)
+            receipt.applied_at = now
     return receipt
 
 

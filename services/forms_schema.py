@@ -32,13 +32,21 @@ def _message(error) -> str:
     return _("Enter a valid value.")
 
 
-def _has_nul(value: Any) -> bool:
+def _unstorable(value: Any) -> bool:
+    """Text the database cannot keep: a NUL character (PostgreSQL refuses it in JSON) or a lone
+    surrogate (not UTF-8 at all), in a value or in a key, at any depth."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(_unstorable(v) for v in value)
     return False
 
 
@@ -47,9 +55,11 @@ def form_errors(schema: dict[str, Any], data: Any) -> dict[str, list[str]]:
     ``non_field_errors``."""
     if not isinstance(data, dict):
         return {"non_field_errors": [_("Enter a valid value.")]}
-    # PostgreSQL cannot store a NUL character in JSON text: refused here, per field.
+    # What the database cannot store is refused here, per field (a bad key: the whole form).
+    if any(_unstorable(key) for key in data):
+        return {"non_field_errors": [_("Enter a valid value.")]}
     errors: dict[str, list[str]] = {
-        str(key): [_("Enter a valid value.")] for key, value in data.items() if _has_nul(value)
+        str(key): [_("Enter a valid value.")] for key, value in data.items() if _unstorable(value)
     }
     if errors or not schema:
         return errors

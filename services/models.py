@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -89,7 +89,10 @@ class Procedure(models.Model):
     level = models.CharField(_("level"), max_length=10, choices=ProcedureLevel.choices)
     online_level = models.CharField(_("online service"), max_length=10, choices=OnlineLevel.choices)
     processing_time = models.PositiveIntegerField(
-        _("processing time"), help_text=_("In working days (or hours, see the unit).")
+        _("processing time"),
+        help_text=_("In working days (or hours, see the unit)."),
+        # A deadline beyond a year of working days is a typing mistake.
+        validators=[MaxValueValidator(260)],
     )
     processing_unit = models.CharField(
         _("unit"),
@@ -374,19 +377,32 @@ class DossierAttachment(models.Model):
         return self.original_name
 
 
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Being paid")
+    PAID = "paid", _("Paid")
+
+
 class PaymentReceipt(models.Model):
-    """A payment of a dossier's financial obligation, as the payment provider confirmed it."""
+    """A payment of a dossier's financial obligation. Written (pending) before the provider is
+    asked, so no charge goes unrecorded; paid when the provider confirms; applied when the
+    dossier moved on (a payment confirmed after the dossier was stopped or withdrawn stays
+    unapplied: a case for reconciliation and refund)."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="receipts")
     # One per fee request: the provider is asked with it, so a retry is not charged twice.
     reference = models.CharField(max_length=64, unique=True)
     amount = models.DecimalField(max_digits=12, decimal_places=0)
     provider = models.CharField(max_length=32)
-    transaction_id = models.CharField(max_length=100)
-    paid_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    transaction_id = models.CharField(max_length=100, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["dossier_id", "paid_at"]
+        ordering = ["dossier_id", "created_at"]
         verbose_name = _("payment receipt")
         verbose_name_plural = _("payment receipts")
 

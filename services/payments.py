@@ -33,6 +33,7 @@ class PaymentUnavailable(Exception):
 
 class PaymentProvider(Protocol):
     name: str
+    available: bool  # False: online payment is switched off (nothing is written, pay at the desk)
 
     def charge(self, *, reference: str, amount: Decimal, description: str) -> Charge: ...
 
@@ -41,6 +42,7 @@ class FakePaymentProvider:
     """Always pays, once per reference; remembers in memory (one process)."""
 
     name = "fake"
+    available = True
     _charges: dict[str, Charge] = {}
     _lock = threading.Lock()
 
@@ -61,6 +63,7 @@ class FakePaymentProvider:
 
 class NoPaymentProvider:
     name = "none"
+    available = False
 
     def charge(self, *, reference: str, amount: Decimal, description: str) -> Charge:
         raise PaymentUnavailable()

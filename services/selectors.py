@@ -14,7 +14,9 @@ def procedure_search(
 ) -> QuerySet[Procedure]:
     """Active procedures whose code, name or field holds every word, without diacritics."""
     procedures = Procedure.objects.active()
-    for word in fold(query or "").split():
+    # No NUL reaches the database (PostgreSQL refuses it in text: a 500 otherwise).
+    query, field = (query or "").replace("\x00", ""), (field or "").replace("\x00", "")
+    for word in fold(query).split():
         procedures = procedures.filter(search_name__contains=word)
     if field:
         procedures = procedures.filter(field=field)
@@ -56,7 +58,7 @@ def dossier_tracked(*, code: str) -> Dossier:
     dossier = (
         Dossier.objects.select_related("procedure", "unit")
         .prefetch_related(Prefetch("events", queryset=DossierEvent.objects.order_by("id")))
-        .filter(code=code.strip().upper())
+        .filter(code=code.upper())
         .first()
     )
     if dossier is None:

@@ -75,11 +75,10 @@ class ProcedureQuerySerializer(serializers.Serializer):
 
 
 class DossierSubmitSerializer(serializers.Serializer):
-    procedure = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Procedure.objects.active(),
-        help_text="The national procedure code (`procedures/`).",
-        error_messages={"does_not_exist": _("No active procedure has this code.")},
+    procedure = serializers.RegexField(
+        r"^[0-9]\.[0-9]{6}$",
+        help_text="The national procedure code (`procedures/`), e.g. 1.004873.",
+        error_messages={"invalid": _("No active procedure has this code.")},
     )
     unit = serializers.PrimaryKeyRelatedField(
         # The units this deployment serves.
@@ -94,6 +93,12 @@ class DossierSubmitSerializer(serializers.Serializer):
         help_text="What the procedure's `form_schema` asks for; problems come back per field "
         "under `fields.form_data`."
     )
+
+    def validate_procedure(self, code: str) -> Procedure:
+        procedure = Procedure.objects.active().filter(code=code).first()
+        if procedure is None:
+            raise serializers.ValidationError(_("No active procedure has this code."))
+        return procedure
 
 
 class ProcedureBriefSerializer(serializers.ModelSerializer):
@@ -241,7 +246,7 @@ class MissingSerializer(serializers.Serializer):
 
 class OfficialDossierQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DossierStatus.choices, required=False)
-    procedure = serializers.CharField(required=False, max_length=16)
+    procedure = serializers.RegexField(r"^[0-9]\.[0-9]{6}$", required=False)
 
 
 class OfficialDossierSerializer(DossierDetailSerializer):
@@ -271,7 +276,7 @@ class PaymentReceiptSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PaymentReceipt
-        fields = ["reference", "amount", "provider", "transaction_id", "paid_at"]
+        fields = ["reference", "amount", "provider", "status", "transaction_id", "paid_at"]
 
 
 class PaymentResultSerializer(serializers.Serializer):

@@ -1,81 +1,108 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from services.api import views
 
+
+class ProcedureCode:
+    regex = r"[0-9]\.[0-9]{6}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class DossierCode:
+    # {agency code}-{YYMMDD}-{NNNN}; lower case accepted (typed from paper), upper-cased later.
+    regex = r"[A-Za-z0-9.]{1,32}-[0-9]{6}-[0-9]{4,6}"
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ProcedureCode, "procedure")
+register_converter(DossierCode, "dossier")
+
 urlpatterns = [
     path("procedures/", views.ProcedureListView.as_view(), name="procedure-list"),
-    path("procedures/<str:code>/", views.ProcedureDetailView.as_view(), name="procedure-detail"),
-    path("dossiers/", views.DossierListView.as_view(), name="dossier-list"),
-    path("dossiers/<str:code>/", views.DossierDetailView.as_view(), name="dossier-detail"),
     path(
-        "dossiers/<str:code>/supplement/",
+        "procedures/<procedure:code>/", views.ProcedureDetailView.as_view(), name="procedure-detail"
+    ),
+    path("dossiers/", views.DossierListView.as_view(), name="dossier-list"),
+    path("dossiers/<dossier:code>/", views.DossierDetailView.as_view(), name="dossier-detail"),
+    path(
+        "dossiers/<dossier:code>/supplement/",
         views.DossierSupplementView.as_view(),
         name="dossier-supplement",
     ),
     path(
-        "dossiers/<str:code>/withdraw/",
+        "dossiers/<dossier:code>/withdraw/",
         views.DossierWithdrawView.as_view(),
         name="dossier-withdraw",
     ),
-    path("dossiers/<str:code>/pay/", views.DossierPayView.as_view(), name="dossier-pay"),
+    path("dossiers/<dossier:code>/pay/", views.DossierPayView.as_view(), name="dossier-pay"),
     path(
-        "dossiers/<str:code>/attachments/",
+        "dossiers/<dossier:code>/attachments/",
         views.DossierAttachmentListView.as_view(),
         name="dossier-attachments",
     ),
     path(
-        "dossiers/<str:code>/attachments/<int:attachment_id>/",
+        "dossiers/<dossier:code>/attachments/<int:attachment_id>/",
         views.DossierAttachmentView.as_view(),
         name="dossier-attachment",
     ),
-    path("track/<str:code>/", views.DossierTrackView.as_view(), name="dossier-track"),
+    path("track/<dossier:code>/", views.DossierTrackView.as_view(), name="dossier-track"),
     path(
         "official/dossiers/", views.OfficialDossierListView.as_view(), name="official-dossier-list"
     ),
     path(
-        "official/dossiers/<str:code>/",
+        "official/dossiers/<dossier:code>/",
         views.OfficialDossierDetailView.as_view(),
         name="official-dossier-detail",
     ),
     path(
-        "official/dossiers/<str:code>/receive/",
+        "official/dossiers/<dossier:code>/receive/",
         views.OfficialDossierReceiveView.as_view(),
         name="official-dossier-receive",
     ),
     path(
-        "official/dossiers/<str:code>/refuse/",
+        "official/dossiers/<dossier:code>/refuse/",
         views.OfficialDossierRefuseView.as_view(),
         name="official-dossier-refuse",
     ),
     path(
-        "official/dossiers/<str:code>/request-supplement/",
+        "official/dossiers/<dossier:code>/request-supplement/",
         views.OfficialDossierSupplementView.as_view(),
         name="official-dossier-request-supplement",
     ),
     path(
-        "official/dossiers/<str:code>/request-fee/",
+        "official/dossiers/<dossier:code>/request-fee/",
         views.OfficialDossierFeeView.as_view(),
         name="official-dossier-request-fee",
     ),
     path(
-        "official/dossiers/<str:code>/attachments/<int:attachment_id>/",
+        "official/dossiers/<dossier:code>/attachments/<int:attachment_id>/",
         views.OfficialDossierAttachmentView.as_view(),
         name="official-dossier-attachment",
     ),
     path(
-        "official/dossiers/<str:code>/decide/",
+        "official/dossiers/<dossier:code>/decide/",
         views.OfficialDossierDecideView.as_view(),
         name="official-dossier-decide",
     ),
     path(
-        "official/dossiers/<str:code>/return/",
+        "official/dossiers/<dossier:code>/return/",
         views.OfficialDossierReturnView.as_view(),
         name="official-dossier-return",
     ),
     path(
-        "official/dossiers/<str:code>/stop/",
+        "official/dossiers/<dossier:code>/stop/",
         views.OfficialDossierStopView.as_view(),
         name="official-dossier-stop",
     ),

@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from accounts.api.permissions import IsOfficial
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from config.openapi import ERROR_RESPONSE as ERROR
+from config.parsers import SafeJSONParser
 from digital_address.selectors import household_of
 from services import dossier_flow as flow
 from services.actions import dossier_submit
@@ -98,7 +99,8 @@ MAX_KEY_LENGTH = 100
 
 
 def _request_hash(data) -> str:
-    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    # ASCII escapes: any text hashes, lone surrogates included (they are refused later).
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -456,7 +458,7 @@ class OfficialDossierAttachmentView(APIView):
 
 class OfficialDossierDecideView(APIView):
     permission_classes = [IsOfficial, CanViewDossiers]
-    parser_classes = [MultiPartParser, JSONParser]
+    parser_classes = [MultiPartParser, SafeJSONParser]
 
     @extend_schema(
         request={"multipart/form-data": s.DossierDecisionSerializer},

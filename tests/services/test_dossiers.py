@@ -752,14 +752,17 @@ def test_anyone_tracks_a_dossier_by_its_code_without_personal_data(citizen, ward
         assert private not in text, private
 
 
-def test_tracking_ignores_case_and_surrounding_spaces(citizen, ward, api_client):
+def test_tracking_ignores_case_but_not_what_is_not_a_code(citizen, ward, api_client):
     dossier = submitted(citizen, ward)
 
     lower = api_client.get(f"/api/v1/track/{dossier.code.lower()}/")
     spaced = api_client.get(f"/api/v1/track/%20{dossier.code}%20/")
+    nul = api_client.get("/api/v1/track/a%00b/")
 
     assert (lower.status_code, lower.json()["code"]) == (200, dossier.code)
-    assert (spaced.status_code, spaced.json()["code"]) == (200, dossier.code)
+    # Only the shape of a dossier code reaches the database: anything else is a JSON 404.
+    assert (spaced.status_code, spaced.json()["code"]) == (404, "not_found")
+    assert (nul.status_code, nul.json()["code"]) == (404, "not_found")
 
 
 def test_tracking_an_unknown_code(api_client, citizen, ward):
