@@ -133,9 +133,6 @@ class HouseholdQuerySet(models.QuerySet):
     def in_wards(self, codes: frozenset[int] | None) -> HouseholdQuerySet:
         return self if codes is None else self.filter(ward_id__in=codes)
 
-    def with_member(self, user_id: int) -> HouseholdQuerySet:
-        return self.filter(members__user_id=user_id, members__ended_at__isnull=True).distinct()
-
 
 class Household(models.Model):
     ward = models.ForeignKey(

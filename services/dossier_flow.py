@@ -91,12 +91,11 @@ def _resume(dossier: Dossier, closed: list[DossierWait]) -> None:
     dossier.appointment_date = calendar.add_working_days(dossier.appointment_date, waited)
 
 
-def _appointment(dossier: Dossier, now) -> None:
-    """The appointment date: the procedure's working days after receipt, moved on by every
-    working day spent waiting on the citizen."""
-    waits = [(w.started_at, w.ended_at) for w in dossier.waits.all()]
+def _appointment(dossier: Dossier) -> None:
+    """The appointment date, set at receipt: the procedure's working days after it (later
+    waits move it on, see _resume)."""
     dossier.appointment_date = work_calendar().appointment(
-        dossier.received_at, processing_days(dossier.procedure), waits, now=now
+        dossier.received_at, processing_days(dossier.procedure)
     )
 
 
@@ -135,7 +134,7 @@ def dossier_receive(*, actor: User, dossier: Dossier, note: str = "") -> Dossier
         _require_official(actor, dossier, "receive_dossier")
         _move(dossier, S.RECEIVED, actor=actor, note=note, now=now)
         dossier.received_at = now
-        _appointment(dossier, now)
+        _appointment(dossier)
         _move(dossier, S.PROCESSING, actor=actor, now=now)
         dossier.save(update_fields=_SAVED)
     return dossier

@@ -456,18 +456,18 @@ class OfficialDossierAttachmentView(APIView):
         return _file_response(attachment)
 
 
-class OfficialDossierDecideView(APIView):
-    permission_classes = [IsOfficial, CanViewDossiers]
-    parser_classes = [MultiPartParser, SafeJSONParser]
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         request={"multipart/form-data": s.DossierDecisionSerializer},
         responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
         summary="Decide (4 → 9): approve or reject, with the result document",
     )
-    def post(self, request: Request, code: str) -> Response:
-        data = _valid(s.DossierDecisionSerializer, request.data)
-        dossier = dossier_for_official(official=request.user, code=code)
+)
+class OfficialDossierDecideView(_OfficialMove):
+    body = s.DossierDecisionSerializer
+    parser_classes = [MultiPartParser, SafeJSONParser]
+
+    def act(self, request, dossier, data) -> None:
         flow.dossier_decide(
             actor=request.user,
             dossier=dossier,
@@ -475,7 +475,6 @@ class OfficialDossierDecideView(APIView):
             note=data.get("note", ""),
             result=data.get("result"),
         )
-        return Response(_official_detail(request, code))
 
 
 @extend_schema_view(
