@@ -26,12 +26,23 @@ _DESK = [
 # officials' work; their leaders too.
 _HOUSEHOLDS = [*_DESK, "digital_address.verify_household", "digital_address.import_households"]
 # Dossiers: the one-stop desk receives or refuses; processing officials ask for supplements.
-_RECEPTION = [*_HOUSEHOLDS, "services.view_dossier", "services.receive_dossier"]
+_RECEPTION = [
+    *_HOUSEHOLDS,
+    "services.view_dossier",
+    "services.receive_dossier",
+    "services.assign_dossier",
+]
 _PROCESSING = [*_HOUSEHOLDS, "services.view_dossier", "services.process_dossier"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.RECEPTION: _RECEPTION,
     Role.PROCESSING: _PROCESSING,
-    Role.APPROVAL: [*_HOUSEHOLDS, "services.view_dossier", "services.decide_dossier"],
+    # The unit's leader decides, assigns, and is warned of dossiers due soon or overdue.
+    Role.APPROVAL: [
+        *_HOUSEHOLDS,
+        "services.view_dossier",
+        "services.decide_dossier",
+        "services.assign_dossier",
+    ],
     Role.BROADCASTING: _DESK,
     Role.PROVINCE_ADMIN: [
         *_HOUSEHOLDS,

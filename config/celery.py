@@ -32,6 +32,7 @@ app.conf.update(
         "accounts.purge_expired_otps": {"queue": Queues.MAINTENANCE},
         "accounts.purge_login_failures": {"queue": Queues.MAINTENANCE},
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
+        "services.warn_due_dossiers": {"queue": Queues.MAINTENANCE},
     },
     task_serializer="json",
     result_serializer="json",
@@ -71,6 +72,10 @@ app.conf.update(
         "purge-login-failures": {
             "task": "accounts.purge_login_failures",
             "schedule": crontab(minute=47),
+        },
+        "warn-due-dossiers": {
+            "task": "services.warn_due_dossiers",
+            "schedule": crontab(minute="*/15"),
         },
         "flush-expired-tokens": {
             "task": "accounts.flush_expired_tokens",

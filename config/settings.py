@@ -327,6 +327,13 @@ PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="fake" if DEBUG else "non
 if PAYMENT_PROVIDER == "fake" and not DEBUG:
     raise ImproperlyConfigured("PAYMENT_PROVIDER=fake records payments nobody made: DEBUG only.")
 
+# A dossier is "due soon" when its appointment date is within this many working days; a
+# periodic task (every 15 minutes) tells its assignee and the unit's leaders once, and once
+# more when it is overdue.
+DOSSIER_DUE_SOON_WORKING_DAYS = env.int("DOSSIER_DUE_SOON_WORKING_DAYS", default=1)
+if not 0 <= DOSSIER_DUE_SOON_WORKING_DAYS <= 20:
+    raise ImproperlyConfigured("DOSSIER_DUE_SOON_WORKING_DAYS is between 0 and 20.")
+
 # --- Digital addresses ---------------------------------------------------------------------
 # The address a house plate's QR code opens: the public site's origin, so plates printed from an
 # internal admin host still point to the public one. Empty: the origin of the request.

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from notifications.models import LEFT_STATUSES, SMS_TRANSITIONS, DeliveryStatus, SmsMessage
+from notifications.errors import NotificationNotFound
+from notifications.models import (
+    LEFT_STATUSES,
+    SMS_TRANSITIONS,
+    DeliveryStatus,
+    Notification,
+    SmsMessage,
+)
 from notifications.providers.sms import ProviderError, get_sms_provider
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -190,4 +202,55 @@ def sms_erase_phone(*, phone: str) -> int:
         _transition(message, DeliveryStatus.TECHNICAL_FAILURE, error="recipient erased")
     return SmsMessage.objects.filter(phone=phone).update(
         phone="", body="", updated_at=timezone.now()
+    )
+
+
+def notify(
+    *,
+    users: Iterable[User],
+    category: str,
+    key: str,
+    render: Callable[[], tuple[str, str]],
+    data: dict | None = None,
+) -> int:
+    """Write one inbox message per recipient, rendered in the recipient's language (``render``
+    returns the title and the text, called with that language active). Call it inside the
+    transaction of the event: the message exists exactly when the event does. The same ``key``
+    written twice for a user leaves one message. Returns the number of recipients."""
+    users = list({user.pk: user for user in users}.values())
+    texts: dict[str, tuple[str, str]] = {}
+    rows = []
+    for user in users:
+        language = user.language or settings.LANGUAGE_CODE
+        if language not in texts:
+            with translation.override(language):
+                title, body = render()
+            texts[language] = (str(title)[:200], str(body)[:2000])
+        title, body = texts[language]
+        rows.append(
+            Notification(
+                user=user, category=category, key=key, title=title, body=body, data=data or {}
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def notification_read(*, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's messages read (reading it again changes nothing)."""
+    notification = Notification.objects.filter(user=user, pk=notification_id).first()
+    if notification is None:
+        raise NotificationNotFound()
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_read_all(*, user: User) -> int:
+    """Mark every unread message of the user read; returns how many were unread."""
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
     )

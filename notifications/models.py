@@ -84,3 +84,51 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"SMS {self.id} ({self.status})"
+
+
+class Category(models.TextChoices):
+    ACCOUNT = "account", _("Account")
+    DOSSIER = "dossier", _("Dossier")
+    REPORT = "report", _("Field report")
+    HOUSEHOLD = "household", _("Household")
+    BROADCAST = "broadcast", _("Notice")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class Notification(models.Model):
+    """One inbox message for one recipient, written in the transaction of the event it tells
+    about (so it is never lost), in the recipient's language. ``key`` names the event: writing
+    the same event twice (a task run twice) leaves one message."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="notifications"
+    )
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    key = models.CharField(max_length=120)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), max_length=2000)
+    # Where the app opens it, e.g. {"dossier": "G22.20.01-261126-0001"}.
+    data = models.JSONField(_("link data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_event_once"),
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="notification_category_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-id"], name="notification_inbox_idx"),
+            # The unread count reads only unread rows, never a user's whole history.
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

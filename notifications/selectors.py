@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.models import SmsMessage
+from notifications.models import Notification, SmsMessage
 
 
 def sms_for_phone(*, phone: str) -> list[dict[str, Any]]:
@@ -20,3 +21,22 @@ def sms_for_phone(*, phone: str) -> list[dict[str, Any]]:
         }
         for m in SmsMessage.objects.filter(phone=phone).order_by("created_at")
     ]
+
+
+# The badge shows "99+" past this: the count never reads more rows than this.
+UNREAD_COUNT_CAP = 99
+
+
+def notifications_of(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def unread_count(*, user) -> tuple[int, bool]:
+    """The user's unread messages, counted up to UNREAD_COUNT_CAP over the partial index of
+    unread rows; returns the count and whether there are more."""
+    count = (
+        Notification.objects.filter(user=user, read_at__isnull=True)
+        .values("pk")[: UNREAD_COUNT_CAP + 1]
+        .count()
+    )
+    return min(count, UNREAD_COUNT_CAP), count > UNREAD_COUNT_CAP

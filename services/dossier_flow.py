@@ -8,8 +8,11 @@ transitions, the change saved, one timeline event per status passed (actor, note
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from django.contrib.auth.backends import ModelBackend
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +21,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import official_ward_codes
 from services.attachments import attachment_check, attachment_record, stored_file
+from services.dossier_notices import (
+    notify_assignee,
+    notify_citizen_of_extension,
+    notify_citizen_of_moves,
+)
 from services.errors import (
     DossierNotFound,
     DossierTransitionRefused,
@@ -26,11 +34,14 @@ from services.errors import (
 )
 from services.models import (
     DOSSIER_TRANSITIONS,
+    FINAL_STATUSES,
     PAUSED_STATUSES,
     AttachmentKind,
     Dossier,
     DossierAttachment,
     DossierEvent,
+    DossierExtension,
+    DossierRating,
     DossierStatus,
     DossierWait,
     Outcome,
@@ -39,7 +50,7 @@ from services.models import (
     ProcessingUnit,
 )
 from services.payments import PaymentUnavailable, payment_provider
-from services.workdays import work_calendar
+from services.workdays import LOCAL, work_calendar
 
 S = DossierStatus
 # The civil service's 8-hour working day (Labour Code art. 105).
@@ -50,16 +61,20 @@ def _locked(dossier: Dossier) -> Dossier:
     # Only the dossier's row ("self"): the procedure joined in stays free for the others.
     return (
         Dossier.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("procedure")
+        .select_related("procedure", "applicant")
         .get(pk=dossier.pk)
     )
 
 
-def _move(
-    dossier: Dossier, to: int, *, actor: User | None, note: str = "", now=None
-) -> list[DossierWait]:
-    """The one guard: a move not declared in DOSSIER_TRANSITIONS is refused (409). Returns the
-    waits it closed (leaving status 5 or 6)."""
+@dataclass(frozen=True)
+class Moved:
+    event: DossierEvent
+    # The waits the move closed (leaving status 5 or 6).
+    closed: list[DossierWait]
+
+
+def _move(dossier: Dossier, to: int, *, actor: User | None, note: str = "", now=None) -> Moved:
+    """The one guard: a move not declared in DOSSIER_TRANSITIONS is refused (409)."""
     if to not in DOSSIER_TRANSITIONS.get(dossier.status, frozenset()):
         raise DossierTransitionRefused()
     now = now or timezone.now()
@@ -74,10 +89,10 @@ def _move(
         DossierWait.objects.create(dossier=dossier, status=to, started_at=now)
     dossier.status = to
     dossier.updated_at = now
-    DossierEvent.objects.create(
+    event = DossierEvent.objects.create(
         dossier=dossier, actor=actor, from_status=old, to_status=to, note=note, created_at=now
     )
-    return closed
+    return Moved(event=event, closed=closed)
 
 
 def _resume(dossier: Dossier, closed: list[DossierWait]) -> None:
@@ -135,8 +150,9 @@ def dossier_receive(*, actor: User, dossier: Dossier, note: str = "") -> Dossier
         _move(dossier, S.RECEIVED, actor=actor, note=note, now=now)
         dossier.received_at = now
         _appointment(dossier)
-        _move(dossier, S.PROCESSING, actor=actor, now=now)
+        moved = _move(dossier, S.PROCESSING, actor=actor, now=now)
         dossier.save(update_fields=_SAVED)
+        notify_citizen_of_moves(dossier, [moved.event])
     return dossier
 
 
@@ -145,8 +161,9 @@ def dossier_refuse(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
     with transaction.atomic():
         dossier = _locked(dossier)
         _require_official(actor, dossier, "receive_dossier")
-        _move(dossier, S.REFUSED, actor=actor, note=reason)
+        moved = _move(dossier, S.REFUSED, actor=actor, note=reason)
         dossier.save(update_fields=_SAVED)
+        notify_citizen_of_moves(dossier, [moved.event])
     return dossier
 
 
@@ -157,9 +174,10 @@ def dossier_request_supplement(*, actor: User, dossier: Dossier, missing: str) -
     with transaction.atomic():
         dossier = _locked(dossier)
         _require_official(actor, dossier, "process_dossier")
-        _move(dossier, S.SUPPLEMENT_REQUESTED, actor=actor, note=missing)
+        moved = _move(dossier, S.SUPPLEMENT_REQUESTED, actor=actor, note=missing)
         dossier.supplement_requests += 1
         dossier.save(update_fields=_SAVED)
+        notify_citizen_of_moves(dossier, [moved.event])
     return dossier
 
 
@@ -173,8 +191,8 @@ def dossier_supplement(*, actor: User, dossier: Dossier, note: str = "") -> Doss
             raise DossierNotFound()
         if dossier.status != S.SUPPLEMENT_REQUESTED:
             raise DossierTransitionRefused()
-        closed = _move(dossier, S.PROCESSING, actor=actor, note=note.strip(), now=now)
-        _resume(dossier, closed)
+        moved = _move(dossier, S.PROCESSING, actor=actor, note=note.strip(), now=now)
+        _resume(dossier, moved.closed)
         dossier.save(update_fields=_SAVED)
     return dossier
 
@@ -199,10 +217,11 @@ def dossier_request_fee(*, actor: User, dossier: Dossier, amount: Decimal, note:
     with transaction.atomic():
         dossier = _locked(dossier)
         _require_official(actor, dossier, "process_dossier")
-        _move(dossier, S.FEE_REQUESTED, actor=actor, note=note)
+        moved = _move(dossier, S.FEE_REQUESTED, actor=actor, note=note)
         dossier.fee_due = amount
         dossier.fee_requests += 1
         dossier.save(update_fields=[*_SAVED, "fee_due", "fee_requests"])
+        notify_citizen_of_moves(dossier, [moved.event])
     return dossier
 
 
@@ -242,8 +261,8 @@ def dossier_pay(*, actor: User, dossier: Dossier) -> PaymentReceipt:
         locked = _locked(dossier)
         if locked.status == S.FEE_REQUESTED and receipt.applied_at is None:
             # The receipt's reference, not a sentence: the timeline is read in any language.
-            closed = _move(locked, S.PROCESSING, actor=actor, note=receipt.reference, now=now)
-            _resume(locked, closed)
+            moved = _move(locked, S.PROCESSING, actor=actor, note=receipt.reference, now=now)
+            _resume(locked, moved.closed)
             locked.save(update_fields=_SAVED)
             PaymentReceipt.objects.filter(pk=receipt.pk).update(applied_at=now)
             receipt.applied_at = now
@@ -257,8 +276,9 @@ def dossier_stop(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
     with transaction.atomic():
         dossier = _locked(dossier)
         _require_official(actor, dossier, "process_dossier")
-        _move(dossier, S.STOPPED, actor=actor, note=reason)
+        moved = _move(dossier, S.STOPPED, actor=actor, note=reason)
         dossier.save(update_fields=_SAVED)
+        notify_citizen_of_moves(dossier, [moved.event])
     return dossier
 
 
@@ -311,9 +331,11 @@ def dossier_decide(
         with transaction.atomic():
             locked = _locked(dossier)
             _require_official(actor, locked, "decide_dossier")
-            _move(locked, S.DECIDED, actor=actor, note=note)
+            moved = _move(locked, S.DECIDED, actor=actor, note=note)
             locked.outcome = outcome
-            locked.save(update_fields=[*_SAVED, "outcome"])
+            _score(locked, moved.event.created_at)
+            locked.save(update_fields=[*_SAVED, "outcome", *_SCORED])
+            notify_citizen_of_moves(locked, [moved.event])
             if name is not None:
                 attachment_record(
                     dossier=locked,
@@ -336,6 +358,144 @@ def dossier_return(*, actor: User, dossier: Dossier, note: str = "") -> Dossier:
     with transaction.atomic():
         dossier = _locked(dossier)
         _require_official(actor, dossier, "receive_dossier")
-        _move(dossier, S.RETURNED, actor=actor, note=note.strip())
+        moved = _move(dossier, S.RETURNED, actor=actor, note=note.strip())
         dossier.save(update_fields=_SAVED)
+        notify_citizen_of_moves(dossier, [moved.event])
     return dossier
+
+
+_SCORED = ["decided_at", "on_time", "working_days_taken"]
+
+
+def _score(dossier: Dossier, now) -> None:
+    """At the decision, what the KPIs read (QĐ 766): on time when decided by the appointment
+    date (which waits on the citizen moved on), with at most one supplement request and no
+    apology letter; and the working days the unit took, waits subtracted."""
+    calendar = work_calendar()
+    decided_day = timezone.localtime(now, LOCAL).date()
+    dossier.decided_at = now
+    dossier.on_time = (
+        dossier.appointment_date is not None
+        and decided_day <= dossier.appointment_date
+        and dossier.supplement_requests <= 1
+        and dossier.extensions == 0
+    )
+    dossier.working_days_taken = None
+    if dossier.received_at is not None:
+        waited = sum(
+            calendar.paused_days(w.started_at, w.ended_at, now)
+            for w in DossierWait.objects.filter(dossier=dossier)
+        )
+        try:
+            taken = calendar.working_days_between(
+                calendar.receipt_day(dossier.received_at), decided_day
+            )
+        except ValueError:  # years between receipt and decision: not an average's business
+            return
+        dossier.working_days_taken = max(0, taken - waited)
+
+
+def officials_of_unit(unit_id: int, permission: str):
+    """Active officials of the unit holding ``permission`` (through a role or directly)."""
+    return (
+        ModelBackend()
+        .with_perm(permission, is_active=True, include_superusers=False)
+        .filter(is_staff=True, official__units=unit_id)
+    )
+
+
+def dossier_assign(*, actor: User, dossier: Dossier, assignee_id: int) -> Dossier:
+    """The one-stop desk or the unit's leader hands the dossier to a processing official of
+    the receiving unit, who is told in their inbox."""
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "assign_dossier")
+        if dossier.status in FINAL_STATUSES:
+            raise DossierTransitionRefused()
+        assignee = (
+            officials_of_unit(dossier.unit_id, "services.process_dossier")
+            .filter(pk=assignee_id)
+            .first()
+        )
+        if assignee is None:
+            raise InvalidForm(
+                fields={
+                    "assignee": [
+                        _("Choose an official of the receiving unit who processes dossiers.")
+                    ]
+                }
+            )
+        if dossier.assignee_id == assignee.pk:
+            return dossier
+        dossier.assignee = assignee
+        dossier.updated_at = timezone.now()
+        dossier.save(update_fields=["assignee", "updated_at"])
+        notify_assignee(dossier, assignee)
+    return dossier
+
+
+# An extension is an apology for a dossier being processed that will be late.
+EXTENDABLE_STATUSES = frozenset({S.RECEIVED, S.PROCESSING})
+
+
+def dossier_extend(
+    *, actor: User, dossier: Dossier, new_date: date, reason: str
+) -> DossierExtension:
+    """The apology letter with a new appointment date (Mẫu 04): the reason, the new date (a
+    working day after the current appointment and not in the past). The dossier counts late
+    in the KPI; the citizen is told."""
+    reason = _required_note(reason, "reason")
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        _require_official(actor, dossier, "process_dossier")
+        if dossier.status not in EXTENDABLE_STATUSES or dossier.appointment_date is None:
+            raise DossierTransitionRefused(
+                _("Only a dossier being processed can get a new appointment date.")
+            )
+        calendar = work_calendar()
+        today = timezone.localdate()
+        problem = None
+        if new_date <= dossier.appointment_date or new_date < today:
+            problem = _(
+                "Choose a date after the current appointment (%(date)s), not in the past."
+            ) % {"date": dossier.appointment_date.strftime("%d/%m/%Y")}
+        elif not calendar.is_working_day(new_date):
+            problem = _("Choose a working day.")
+        elif (new_date - today).days > MAX_EXTENSION_DAYS:
+            problem = _("Choose a date within a year.")
+        if problem:
+            raise InvalidForm(fields={"new_date": [problem]})
+        letter = DossierExtension.objects.create(
+            dossier=dossier,
+            previous_date=dossier.appointment_date,
+            new_date=new_date,
+            reason=reason,
+            official=actor,
+        )
+        dossier.appointment_date = new_date
+        dossier.extensions += 1
+        dossier.updated_at = timezone.now()
+        dossier.save(update_fields=["appointment_date", "extensions", "updated_at"])
+        notify_citizen_of_extension(dossier, letter.pk, reason)
+    return letter
+
+
+MAX_EXTENSION_DAYS = 366
+
+
+def dossier_rate(*, actor: User, dossier: Dossier, stars: int, comment: str = "") -> DossierRating:
+    """The applicant rates a returned dossier (status 10), once: 1–5 stars and a comment;
+    one or two stars count as a dislike in the satisfaction KPI."""
+    if not 1 <= stars <= 5:
+        raise InvalidForm(fields={"stars": [_("Give 1 to 5 stars.")]})
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.applicant_id != actor.pk:
+            raise DossierNotFound()
+        if dossier.status != S.RETURNED:
+            raise DossierTransitionRefused(_("A dossier can be rated once its result is returned."))
+        if DossierRating.objects.filter(dossier=dossier).exists():
+            raise DossierTransitionRefused(
+                _("You already rated this dossier."), code="already_rated"
+            )
+        return DossierRating.objects.create(dossier=dossier, stars=stars, comment=comment.strip())

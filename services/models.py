@@ -283,6 +283,28 @@ class Dossier(models.Model):
     outcome = models.CharField(
         _("decision"), max_length=10, choices=Outcome.choices, blank=True, default=""
     )
+    # The official in charge of processing (set by the one-stop desk or the unit's leader).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_dossiers",
+        verbose_name=_("assigned to"),
+    )
+    # Apology letters with a new appointment (Mẫu 04): an extended dossier counts late.
+    extensions = models.PositiveSmallIntegerField(_("extensions"), default=0)
+    # Set at the decision (→ 9), for the KPIs: when, whether on time, and the working days
+    # the unit took (waits on the citizen subtracted).
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    on_time = models.BooleanField(_("on time"), null=True, blank=True)
+    working_days_taken = models.PositiveSmallIntegerField(
+        _("working days taken"), null=True, blank=True
+    )
+    # The appointment date the due-soon and overdue warnings were sent for (sent once each;
+    # a new appointment, after a wait or an extension, is warned about again).
+    due_soon_warned_for = models.DateField(null=True, blank=True, editable=False)
+    overdue_warned_for = models.DateField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
     class Meta:
@@ -293,6 +315,7 @@ class Dossier(models.Model):
             ("receive_dossier", _("Can receive or refuse dossiers")),
             ("process_dossier", _("Can process dossiers (supplements, fees, stops)")),
             ("decide_dossier", _("Can decide dossiers")),
+            ("assign_dossier", _("Can assign dossiers to officials")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -305,6 +328,9 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["applicant", "-submitted_at", "-id"], name="dossier_mine_idx"),
             models.Index(fields=["unit", "status", "-submitted_at"], name="dossier_queue_idx"),
+            # Overdue and due-soon filters and warnings; the KPIs over decisions.
+            models.Index(fields=["status", "appointment_date"], name="dossier_due_idx"),
+            models.Index(fields=["unit", "decided_at"], name="dossier_decided_idx"),
         ]
 
     def __str__(self) -> str:
@@ -426,3 +452,60 @@ class SubmissionKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DossierExtension(models.Model):
+    """An apology letter with a new appointment date (Phiếu xin lỗi và hẹn lại ngày trả kết quả,
+    Mẫu 04 of Thông tư 01/2018/TT-VPCP)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="extension_letters")
+    previous_date = models.DateField(_("previous appointment"))
+    new_date = models.DateField(_("new appointment"))
+    reason = models.CharField(_("reason"), max_length=2000)
+    official = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dossier_id", "id"]
+        verbose_name = _("apology letter (extension)")
+        verbose_name_plural = _("apology letters (extensions)")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(new_date__gt=models.F("previous_date")),
+                name="extension_moves_later",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.previous_date} → {self.new_date}"
+
+
+# One or two stars: the citizen was not satisfied (a dislike in the satisfaction KPI).
+DISLIKE_MAX_STARS = 2
+
+
+class DossierRating(models.Model):
+    """The citizen's rating of a returned dossier (status 10): once, 1–5 stars."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
+    stars = models.PositiveSmallIntegerField(_("stars"))
+    comment = models.CharField(_("comment"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stars__gte=1, stars__lte=5), name="rating_stars_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id}: {self.stars}"
+
+    @property
+    def dislike(self) -> bool:
+        return self.stars <= DISLIKE_MAX_STARS

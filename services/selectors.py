@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from datetime import date
+
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import official_ward_codes
 from digital_address.vietnamese_text import fold
 from services.errors import DossierNotFound, IdempotencyKeyReused
-from services.models import Dossier, DossierEvent, Procedure, RequiredDocument, SubmissionKey
+from services.models import (
+    Dossier,
+    DossierEvent,
+    DossierExtension,
+    DossierStatus,
+    Procedure,
+    RequiredDocument,
+    SubmissionKey,
+)
+from services.workdays import WorkCalendar, work_calendar
 
 
 def procedure_search(
@@ -39,15 +52,18 @@ def dossiers_of(*, user: User) -> QuerySet[Dossier]:
     return Dossier.objects.filter(applicant=user).select_related("procedure", "unit")
 
 
-def dossier_of(*, user: User, code: str) -> Dossier:
-    dossier = (
-        dossiers_of(user=user)
-        .prefetch_related(
-            Prefetch("events", queryset=DossierEvent.objects.order_by("id")), "attachments"
-        )
-        .filter(code=code)
-        .first()
+def _with_history(dossiers: QuerySet[Dossier]) -> QuerySet[Dossier]:
+    """The timeline, the files, the apology letters and the rating, in a fixed number of
+    queries."""
+    return dossiers.select_related("rating").prefetch_related(
+        Prefetch("events", queryset=DossierEvent.objects.order_by("id")),
+        "attachments",
+        Prefetch("extension_letters", queryset=DossierExtension.objects.order_by("id")),
     )
+
+
+def dossier_of(*, user: User, code: str) -> Dossier:
+    dossier = _with_history(dossiers_of(user=user)).filter(code=code).first()
     if dossier is None:
         raise DossierNotFound()
     return dossier
@@ -79,28 +95,53 @@ def submission_replay(*, user: User, key: str | None, request_hash: str) -> Doss
     return earlier.dossier
 
 
+# The deadline runs in these statuses (not before receipt, not while the citizen is waited
+# on, not once decided).
+CLOCK_RUNNING = (DossierStatus.RECEIVED, DossierStatus.PROCESSING)
+
+
+def due_soon_until(calendar: WorkCalendar, today: date) -> date:
+    """The last appointment date that counts as due soon: DOSSIER_DUE_SOON_WORKING_DAYS
+    working days from today."""
+    return calendar.add_working_days(today, settings.DOSSIER_DUE_SOON_WORKING_DAYS)
+
+
 def dossiers_for_official(
-    *, official: User, status: int | None = None, procedure: str | None = None
+    *,
+    official: User,
+    status: int | None = None,
+    procedure: str | None = None,
+    overdue: bool = False,
+    due_soon: bool = False,
+    assigned_to: User | None = None,
 ) -> QuerySet[Dossier]:
-    """The queue of the official's units (a province administrator: the province's)."""
+    """The queue of the official's units (a province administrator: the province's), filtered
+    by status, procedure, overdue (the appointment date passed while the clock runs), due soon
+    (the appointment within the next working days), or assignee."""
     codes = official_ward_codes(user=official)
-    dossiers = Dossier.objects.select_related("procedure", "unit")
+    dossiers = Dossier.objects.select_related("procedure", "unit", "assignee")
     if codes is not None:
         dossiers = dossiers.filter(unit_id__in=codes)
     if status is not None:
         dossiers = dossiers.filter(status=status)
     if procedure:
         dossiers = dossiers.filter(procedure__code=procedure)
+    if overdue or due_soon:
+        today = timezone.localdate()
+        dossiers = dossiers.filter(status__in=CLOCK_RUNNING)
+        if overdue:
+            dossiers = dossiers.filter(appointment_date__lt=today)
+        if due_soon:
+            until = due_soon_until(work_calendar(), today)
+            dossiers = dossiers.filter(appointment_date__gte=today, appointment_date__lte=until)
+    if assigned_to is not None:
+        dossiers = dossiers.filter(assignee=assigned_to)
     return dossiers
 
 
 def dossier_for_official(*, official: User, code: str) -> Dossier:
     dossier = (
-        dossiers_for_official(official=official)
-        .select_related("applicant")
-        .prefetch_related(
-            Prefetch("events", queryset=DossierEvent.objects.order_by("id")), "attachments"
-        )
+        _with_history(dossiers_for_official(official=official).select_related("applicant"))
         .filter(code=code)
         .first()
     )

@@ -82,6 +82,4 @@ urlpatterns = [
         views.OfficialExternalCodeView.as_view(),
         name="official-household-external-codes",
     ),
-    path("official/stats/", views.OfficialStatsView.as_view(), name="official-stats"),
-    path("stats/units/", views.PublicStatsView.as_view(), name="stats-units"),
 ]

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
@@ -22,16 +21,14 @@ from rest_framework.views import APIView
 
 from accounts.api.permissions import IsOfficial
 from accounts.models import AccessChannel, AccessPurpose
-from accounts.selectors import official_ward_codes
 from config.openapi import ERROR_RESPONSE as ERROR
 from digital_address.actions import households as actions
 from digital_address.api import serializers as s
 from digital_address.events import household_read_record
-from digital_address.models import Household, HouseholdInvitation, Province, Ward
+from digital_address.models import Household, HouseholdInvitation, Province
 from digital_address.plates import qr_png, qr_svg
 from digital_address.selectors import (
     address_resolve,
-    coverage,
     household_for_official,
     household_of,
     households_for_official,
@@ -495,34 +492,3 @@ class OfficialExternalCodeView(APIView):
             actor=request.user, household=household, scheme=data["scheme"], code=data["code"]
         )
         return Response(s.ExternalCodeSerializer(attached).data, status=status.HTTP_201_CREATED)
-
-
-def _coverage_body(wards) -> dict:
-    per_ward, total = coverage(wards=wards)
-    return s.CoverageReportSerializer({"total": total, "wards": per_ward}).data
-
-
-class OfficialStatsView(APIView):
-    permission_classes = [IsOfficial]
-
-    @extend_schema(
-        responses={200: s.CoverageReportSerializer},
-        summary="Digital-address coverage of my wards",
-    )
-    def get(self, request: Request) -> Response:
-        codes = official_ward_codes(user=request.user)
-        wards = Ward.objects.all() if codes is None else Ward.objects.filter(code__in=codes)
-        return Response(_coverage_body(wards))
-
-
-class PublicStatsView(PublicView):
-    @extend_schema(
-        parameters=[s.StatsQuerySerializer],
-        responses={200: s.CoverageReportSerializer, 400: ERROR, 404: ERROR},
-        summary="Digital-address coverage per ward (counts only)",
-    )
-    def get(self, request: Request) -> Response:
-        params = _valid(s.StatsQuerySerializer, request.query_params)
-        province = params.get("province", settings.DEPLOYMENT_PROVINCE_CODE)
-        get_object_or_404(Province, code=province)
-        return Response(_coverage_body(Ward.objects.filter(province_id=province)))

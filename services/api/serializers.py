@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from digital_address.api.serializers import CoverageSerializer, StatsQuerySerializer
 from digital_address.models import Ward
 from services.models import (
     FINAL_STATUSES,
@@ -12,6 +14,8 @@ from services.models import (
     Dossier,
     DossierAttachment,
     DossierEvent,
+    DossierExtension,
+    DossierRating,
     DossierStatus,
     Outcome,
     PaymentReceipt,
@@ -182,8 +186,30 @@ class DossierEventNoteSerializer(DossierEventSerializer):
         fields = [*DossierEventSerializer.Meta.fields, "note"]
 
 
+class ExtensionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DossierExtension
+        fields = ["id", "previous_date", "new_date", "reason", "created_at"]
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    stars = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+
+    class Meta:
+        model = DossierRating
+        fields = ["stars", "comment", "created_at"]
+        read_only_fields = ["created_at"]
+
+
 class DossierDetailSerializer(DossierListSerializer):
     timeline = DossierEventNoteSerializer(source="events", many=True)
+    extensions = ExtensionSerializer(
+        source="extension_letters",
+        many=True,
+        help_text="Apology letters with a new appointment date (Mẫu 04).",
+    )
+    rating = serializers.SerializerMethodField()
     fee_due = serializers.IntegerField(
         allow_null=True, help_text="VND asked for in status 6 (a fee or charge)."
     )
@@ -197,8 +223,15 @@ class DossierDetailSerializer(DossierListSerializer):
             "fee_due",
             "outcome",
             "attachments",
+            "extensions",
+            "rating",
             "timeline",
         ]
+
+    @extend_schema_field(RatingSerializer(allow_null=True))
+    def get_rating(self, dossier: Dossier) -> dict | None:
+        rating = getattr(dossier, "rating", None)
+        return RatingSerializer(rating).data if rating is not None else None
 
     @extend_schema_field(AttachmentSerializer(many=True))
     def get_attachments(self, dossier: Dossier) -> list[dict]:
@@ -247,11 +280,32 @@ class MissingSerializer(serializers.Serializer):
 class OfficialDossierQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=DossierStatus.choices, required=False)
     procedure = serializers.RegexField(r"^[0-9]\.[0-9]{6}$", required=False)
+    overdue = serializers.BooleanField(
+        required=False, help_text="Only dossiers whose appointment date has passed."
+    )
+    due_soon = serializers.BooleanField(
+        required=False,
+        help_text="Only dossiers due today or within DOSSIER_DUE_SOON_WORKING_DAYS working days.",
+    )
+    assigned_to_me = serializers.BooleanField(required=False)
+
+
+class OfficialBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="full_name")
+
+
+class OfficialDossierListSerializer(DossierListSerializer):
+    assignee = OfficialBriefSerializer(allow_null=True)
+
+    class Meta(DossierListSerializer.Meta):
+        fields = [*DossierListSerializer.Meta.fields, "assignee"]
 
 
 class OfficialDossierSerializer(DossierDetailSerializer):
     applicant = serializers.CharField(source="applicant.full_name")
     supplement_requests = serializers.IntegerField()
+    assignee = OfficialBriefSerializer(allow_null=True)
 
     class Meta(DossierDetailSerializer.Meta):
         fields = [
@@ -259,6 +313,7 @@ class OfficialDossierSerializer(DossierDetailSerializer):
             "applicant",
             "supplement_requests",
             "fee_requests",
+            "assignee",
         ]
 
 
@@ -296,3 +351,95 @@ class DossierDecisionSerializer(serializers.Serializer):
     result = serializers.FileField(
         required=False, help_text="The result document (PDF, JPEG or PNG), if any."
     )
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(
+        min_value=1, help_text="User id of a processing official of the receiving unit."
+    )
+
+
+class ExtendSerializer(serializers.Serializer):
+    new_date = serializers.DateField(help_text="The new appointment date (a working day).")
+    reason = serializers.CharField(
+        max_length=2000, help_text="Why the result is late, as the apology letter says it."
+    )
+
+
+class KpiFiguresSerializer(serializers.Serializer):
+    submitted = serializers.IntegerField(help_text="Dossiers submitted in the period.")
+    online = serializers.IntegerField(help_text="Of which submitted online.")
+    online_share = serializers.FloatField(allow_null=True, help_text="Percent online.")
+    finished = serializers.IntegerField(help_text="Dossiers decided in the period.")
+    on_time = serializers.IntegerField()
+    late = serializers.IntegerField(
+        help_text="Decided after the appointment date, or with more than one supplement "
+        "request, or with an apology letter."
+    )
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="Percent of finished.")
+    average_working_days = serializers.FloatField(
+        allow_null=True, help_text="Receipt to decision, waits on the citizen subtracted."
+    )
+    dislikes = serializers.IntegerField(help_text="Finished dossiers rated 1 or 2 stars.")
+    satisfaction = serializers.FloatField(
+        allow_null=True, help_text="100 − (late % + dislike %), at least 0."
+    )
+
+
+class UnitKpiSerializer(KpiFiguresSerializer):
+    code = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ProcedureKpiSerializer(KpiFiguresSerializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DossierKpiSerializer(serializers.Serializer):
+    def get_fields(self) -> dict:
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "total": KpiFiguresSerializer(),
+            "units": UnitKpiSerializer(many=True),
+            "procedures": ProcedureKpiSerializer(many=True),
+        }
+
+
+class StatsReportSerializer(serializers.Serializer):
+    total = CoverageSerializer(help_text="Digital-address coverage, all wards together.")
+    wards = CoverageSerializer(many=True)
+    dossiers = DossierKpiSerializer(help_text="Public-service KPIs (QĐ 766) for the period.")
+
+
+# The longest period the KPIs are computed over at once.
+MAX_KPI_DAYS = 5 * 366
+
+
+class KpiPeriodSerializer(serializers.Serializer):
+    def get_fields(self) -> dict:
+        return {
+            "from": serializers.DateField(
+                required=False, help_text="First day (default: 1 January of this year)."
+            ),
+            "to": serializers.DateField(required=False, help_text="Last day (default: today)."),
+        }
+
+    def validate(self, attrs: dict) -> dict:
+        today = timezone.localdate()
+        start = attrs.get("from") or today.replace(month=1, day=1)
+        end = attrs.get("to") or today
+        if start > end:
+            raise serializers.ValidationError({"to": [_("The end is before the start.")]})
+        if (end - start).days > MAX_KPI_DAYS:
+            raise serializers.ValidationError({"from": [_("Choose a period of at most 5 years.")]})
+        return {"from": start, "to": end}
+
+
+class PublicStatsQuerySerializer(KpiPeriodSerializer, StatsQuerySerializer):
+    def get_fields(self) -> dict:
+        return {**StatsQuerySerializer().get_fields(), **KpiPeriodSerializer().get_fields()}
+
+    def validate(self, attrs: dict) -> dict:
+        return {**attrs, **KpiPeriodSerializer.validate(self, attrs)}

@@ -106,4 +106,24 @@ urlpatterns = [
         views.OfficialDossierStopView.as_view(),
         name="official-dossier-stop",
     ),
+    path(
+        "official/dossiers/<dossier:code>/assign/",
+        views.OfficialDossierAssignView.as_view(),
+        name="official-dossier-assign",
+    ),
+    path(
+        "official/dossiers/<dossier:code>/extend/",
+        views.OfficialDossierExtendView.as_view(),
+        name="official-dossier-extend",
+    ),
+    path(
+        "official/dossiers/<dossier:code>/extensions/<int:letter_id>/letter/",
+        views.OfficialExtensionLetterView.as_view(),
+        name="official-dossier-letter",
+    ),
+    path(
+        "dossiers/<dossier:code>/rating/", views.DossierRatingView.as_view(), name="dossier-rating"
+    ),
+    path("official/stats/", views.OfficialStatsView.as_view(), name="official-stats"),
+    path("stats/units/", views.PublicStatsView.as_view(), name="stats-units"),
 ]

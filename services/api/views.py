@@ -3,7 +3,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from django.http import FileResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -19,13 +22,17 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsOfficial
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource
+from accounts.selectors import official_ward_codes
 from config.openapi import ERROR_RESPONSE as ERROR
 from config.parsers import SafeJSONParser
-from digital_address.selectors import household_of
+from digital_address.models import Province, Ward
+from digital_address.selectors import coverage, household_of
 from services import dossier_flow as flow
 from services.actions import dossier_submit
 from services.api import serializers as s
 from services.errors import DossierNotFound, InvalidForm, ProcedureNotFound
+from services.kpis import dossier_kpis
+from services.letters import letter_context
 from services.models import Dossier, Procedure
 from services.selectors import (
     dossier_for_official,
@@ -246,7 +253,7 @@ class OfficialDossierListView(generics.ListAPIView):
     """The queue of my units; no applicant in the list (the detail's reads are logged)."""
 
     permission_classes = [IsOfficial, CanViewDossiers]
-    serializer_class = s.DossierListSerializer
+    serializer_class = s.OfficialDossierListSerializer
     pagination_class = OfficialDossierPagination
     queryset = Dossier.objects.none()  # for the schema
 
@@ -256,6 +263,9 @@ class OfficialDossierListView(generics.ListAPIView):
             official=self.request.user,
             status=params.get("status"),
             procedure=params.get("procedure"),
+            overdue=params.get("overdue", False),
+            due_soon=params.get("due_soon", False),
+            assigned_to=self.request.user if params.get("assigned_to_me") else None,
         )
 
     def get_serializer_context(self) -> dict:
@@ -487,3 +497,132 @@ class OfficialDossierDecideView(_OfficialMove):
 class OfficialDossierReturnView(_OfficialMove):
     def act(self, request, dossier, data) -> None:
         flow.dossier_return(actor=request.user, dossier=dossier, note=data.get("note", ""))
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.AssignSerializer,
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Assign the dossier to a processing official of its unit",
+    )
+)
+class OfficialDossierAssignView(_OfficialMove):
+    body = s.AssignSerializer
+
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_assign(actor=request.user, dossier=dossier, assignee_id=data["assignee"])
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.ExtendSerializer,
+        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Apologise and set a new appointment date (Mẫu 04)",
+        description="The dossier counts late in the KPIs; the citizen is told in their inbox. "
+        "The printable letter: `extensions/{id}/letter/`.",
+    )
+)
+class OfficialDossierExtendView(_OfficialMove):
+    body = s.ExtendSerializer
+
+    def act(self, request, dossier, data) -> None:
+        flow.dossier_extend(
+            actor=request.user, dossier=dossier, new_date=data["new_date"], reason=data["reason"]
+        )
+
+
+class OfficialExtensionLetterView(APIView):
+    """The apology letter (Mẫu 04) as a page to print and sign: it names the applicant, so the
+    read is in the access log."""
+
+    permission_classes = [IsOfficial, CanViewDossiers]
+
+    @extend_schema(
+        responses={(200, "text/html"): OpenApiTypes.STR, 404: ERROR},
+        summary="The apology letter with the new appointment date, to print (Mẫu 04)",
+    )
+    def get(self, request: Request, code: str, letter_id: int) -> HttpResponse:
+        dossier = dossier_for_official(official=request.user, code=code)
+        letter = next((x for x in dossier.extension_letters.all() if x.pk == letter_id), None)
+        if letter is None:
+            raise DossierNotFound()
+        record_data_access(
+            official=request.user,
+            subject=dossier.applicant,
+            resource=AccessResource.DOSSIER,
+            purpose=AccessPurpose.DOSSIER_PROCESSING,
+            channel=AccessChannel.API,
+            object_id=dossier.code,
+        )
+        response = HttpResponse(
+            render_to_string("services/extension_letter.html", letter_context(dossier, letter))
+        )
+        # It names the applicant: kept in no shared cache, nor in the browser's.
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class DossierRatingView(APIView):
+    @extend_schema(
+        request=s.RatingSerializer,
+        responses={201: s.DossierDetailSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Rate my dossier once its result is returned (status 10), once",
+        description="1–5 stars and a comment; 1 or 2 stars count as a dislike in the "
+        "satisfaction KPI. A second rating: 409 `already_rated`.",
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = _valid(s.RatingSerializer, request.data)
+        dossier = dossier_of(user=request.user, code=code)
+        flow.dossier_rate(
+            actor=request.user,
+            dossier=dossier,
+            stars=data["stars"],
+            comment=data.get("comment", ""),
+        )
+        return Response(_detail(request, dossier), status=status.HTTP_201_CREATED)
+
+
+# --- statistics --------------------------------------------------------------------------------
+
+
+def _stats_body(wards, dossiers, period: dict) -> dict:
+    per_ward, total = coverage(wards=wards)
+    kpis = dossier_kpis(dossiers=dossiers, start=period["from"], end=period["to"])
+    return s.StatsReportSerializer({"total": total, "wards": per_ward, "dossiers": kpis}).data
+
+
+class OfficialStatsView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(
+        parameters=[s.KpiPeriodSerializer],
+        responses={200: s.StatsReportSerializer, 400: ERROR},
+        summary="My units: digital-address coverage and the public-service KPIs",
+    )
+    def get(self, request: Request) -> Response:
+        period = _valid(s.KpiPeriodSerializer, request.query_params)
+        codes = official_ward_codes(user=request.user)
+        wards = Ward.objects.all()
+        dossiers = Dossier.objects.all()
+        if codes is not None:
+            wards, dossiers = wards.filter(code__in=codes), dossiers.filter(unit_id__in=codes)
+        return Response(_stats_body(wards, dossiers, period))
+
+
+class PublicStatsView(PublicCatalog, APIView):
+    @extend_schema(
+        parameters=[s.PublicStatsQuerySerializer],
+        responses={200: s.StatsReportSerializer, 400: ERROR, 404: ERROR},
+        summary="Per unit: digital-address coverage and public-service KPIs (counts only)",
+    )
+    def get(self, request: Request) -> Response:
+        params = _valid(s.PublicStatsQuerySerializer, request.query_params)
+        province = params.get("province", settings.DEPLOYMENT_PROVINCE_CODE)
+        get_object_or_404(Province, code=province)
+        return Response(
+            _stats_body(
+                Ward.objects.filter(province_id=province),
+                Dossier.objects.filter(unit__province_id=province),
+                params,
+            )
+        )

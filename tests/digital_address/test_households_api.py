@@ -1357,8 +1357,9 @@ def test_the_officials_statistics_cost_a_fixed_number_of_queries(
         HouseholdFactory(ward=ward, house_number=str(n))
     client = client_for(official)
 
-    # The token's user, the official profile, its units, one aggregate over the wards.
-    with django_assert_num_queries(4):
+    # The token's user, the official profile, its units, one aggregate over the wards; the
+    # dossier KPIs: decided and submitted, in total, per unit and per procedure.
+    with django_assert_num_queries(10):
         response = client.get("/api/v1/official/stats/")
 
     assert [w["ward"] for w in response.json()["wards"]] == [6040]
@@ -1370,8 +1371,8 @@ def test_the_public_statistics_cost_a_fixed_number_of_queries(
     for w in (ward, ward, other_ward):
         HouseholdFactory(ward=w)
 
-    # The province, one aggregate over its wards.
-    with django_assert_num_queries(2):
+    # The province, one aggregate over its wards, the six of the dossier KPIs.
+    with django_assert_num_queries(8):
         response = api_client.get("/api/v1/stats/units/", {"province": 20})
 
     assert [w["registered"] for w in response.json()["wards"]] == [1, 2]

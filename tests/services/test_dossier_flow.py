@@ -705,9 +705,12 @@ def test_the_official_detail(citizen, official, clock):
         "fee_due": None,
         "outcome": "",
         "attachments": [],
+        "extensions": [],
+        "rating": None,
         "applicant": "Nguyễn Văn An",
         "supplement_requests": 0,
         "fee_requests": 0,
+        "assignee": None,
     }
 
 
@@ -750,6 +753,7 @@ def test_the_queue_shows_no_applicant(citizen, official, clock):
         "appointment_date",
         "remaining_working_days",
         "overdue",
+        "assignee",
     }
     assert citizen.full_name not in response.content.decode()
 

@@ -124,6 +124,8 @@ def test_a_citizen_submits_a_dossier_online(citizen, ward):
         "fee_due": None,
         "outcome": "",
         "attachments": [],
+        "extensions": [],
+        "rating": None,
         "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
     assert (dossier.applicant, dossier.unit, dossier.household) == (citizen, ward, None)
@@ -684,6 +686,8 @@ def test_my_dossier(citizen, ward):
         "fee_due": None,
         "outcome": "",
         "attachments": [],
+        "extensions": [],
+        "rating": None,
         "timeline": [{"status": 1, "status_display": "Mới đăng ký", "note": ""}],
     }
 

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from services.deadlines import dossiers_warn_due
+
+
+@shared_task(name="services.warn_due_dossiers", acks_late=True)
+def warn_due_dossiers() -> dict[str, int]:
+    return dossiers_warn_due()
