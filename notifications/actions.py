@@ -217,7 +217,8 @@ def notify(
     returns the title and the text, called with that language active). Call it inside the
     transaction of the event: the message exists exactly when the event does. The same ``key``
     written twice for a user leaves one message. Returns the number of recipients."""
-    users = list({user.pk: user for user in users}.values())
+    # Nobody writes to an erased or deactivated account.
+    users = list({user.pk: user for user in users if user.is_active}.values())
     texts: dict[str, tuple[str, str]] = {}
     rows = []
     for user in users:

@@ -126,6 +126,10 @@ class EventInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Part of the dossier's page, which only officials of its unit open.
+        return request.user.has_perm("services.view_dossier")
+
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("actor").order_by("id")
 
@@ -140,6 +144,10 @@ class AttachmentInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Part of the dossier's page, which only officials of its unit open.
+        return request.user.has_perm("services.view_dossier")
+
 
 class ExtensionInline(admin.TabularInline):
     model = DossierExtension
@@ -148,8 +156,15 @@ class ExtensionInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).select_related("official")
+
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Part of the dossier's page, which only officials of its unit open.
+        return request.user.has_perm("services.view_dossier")
 
 
 class NoteForm(forms.Form):

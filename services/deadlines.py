@@ -70,6 +70,12 @@ def _warn(dossier: Dossier, leaders: dict[int, list[User]], *, overdue: bool) ->
             officials_of_unit(dossier.unit_id, "services.decide_dossier")
         )
     recipients = list(leaders[dossier.unit_id])
-    if dossier.assignee is not None and dossier.assignee.is_active:
+    # The assignee while still processing dossiers of the unit (not one who moved elsewhere).
+    if (
+        dossier.assignee_id is not None
+        and officials_of_unit(dossier.unit_id, "services.process_dossier")
+        .filter(pk=dossier.assignee_id)
+        .exists()
+    ):
         recipients.append(dossier.assignee)
     notify_officials_due(dossier, recipients, overdue=overdue)

@@ -328,6 +328,9 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["applicant", "-submitted_at", "-id"], name="dossier_mine_idx"),
             models.Index(fields=["unit", "status", "-submitted_at"], name="dossier_queue_idx"),
+            # The queue's first page, unfiltered, in its order (a unit's whole history is
+            # otherwise read and sorted on each request).
+            models.Index(fields=["unit", "-submitted_at", "-id"], name="dossier_unit_queue_idx"),
             # Overdue and due-soon filters and warnings; the KPIs over decisions.
             models.Index(fields=["status", "appointment_date"], name="dossier_due_idx"),
             models.Index(fields=["unit", "decided_at"], name="dossier_decided_idx"),

@@ -148,3 +148,26 @@ def dossier_for_official(*, official: User, code: str) -> Dossier:
     if dossier is None:
         raise DossierNotFound()
     return dossier
+
+
+# What a queue row shows: nothing else is read (no form, no schema, no assignee's personal
+# data, no password hash).
+QUEUE_FIELDS = (
+    "id",
+    "code",
+    "status",
+    "channel",
+    "submitted_at",
+    "appointment_date",
+    "procedure__code",
+    "procedure__name",
+    "unit__code",
+    "unit__name",
+    "assignee__id",
+    "assignee__full_name",
+)
+
+
+def official_queue(**filters) -> QuerySet[Dossier]:
+    """The officials' queue (``dossiers_for_official``), reading only what a row shows."""
+    return dossiers_for_official(**filters).only(*QUEUE_FIELDS)

@@ -26,6 +26,7 @@ from config.errors import DomainError
 from digital_address.actions.households import household_memberships_erase
 from digital_address.vietnamese_text import strip_diacritics
 from notifications.actions import sms_erase_phone, sms_queue
+from notifications.models import Notification
 from notifications.phone_display import mask_phone
 
 
@@ -219,6 +220,8 @@ def user_erase(*, user: User, password: str) -> None:
         Device.objects.filter(user=user).delete()
         OtpChallenge.objects.filter(phone=old_phone).delete()
         sms_erase_phone(phone=old_phone)
+        # The inbox quotes the citizen's dossiers (what was missing, why refused).
+        Notification.objects.filter(user=user).delete()
         household_memberships_erase(user=user, phone=old_phone)
         user.phone = f"erased-{user.pk}"
         user.full_name = ""

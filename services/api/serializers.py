@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -117,9 +120,23 @@ class UnitBriefSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class StatusLabelField(serializers.Field):
+    """A status's label in the reader's language, looked up in a table (the model's
+    ``get_status_display`` rebuilds its choices for every row of a list)."""
+
+    LABELS = dict(DossierStatus.choices)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: int) -> str:
+        return str(self.LABELS.get(value, value))
+
+
 class DossierEventSerializer(serializers.ModelSerializer):
     status = serializers.IntegerField(source="to_status")
-    status_display = serializers.CharField(source="get_to_status_display")
+    status_display = StatusLabelField(source="to_status")
 
     class Meta:
         model = DossierEvent
@@ -153,7 +170,7 @@ class DeadlineMixin(serializers.Serializer):
 class DossierListSerializer(DeadlineMixin, serializers.ModelSerializer):
     procedure = ProcedureBriefSerializer()
     unit = UnitBriefSerializer()
-    status_display = serializers.CharField(source="get_status_display")
+    status_display = StatusLabelField(source="status")
 
     class Meta:
         model = Dossier
@@ -244,7 +261,7 @@ class DossierTrackSerializer(DeadlineMixin, serializers.ModelSerializer):
 
     procedure = ProcedureBriefSerializer()
     unit = UnitBriefSerializer()
-    status_display = serializers.CharField(source="get_status_display")
+    status_display = StatusLabelField(source="status")
     timeline = DossierEventSerializer(source="events", many=True)
 
     class Meta:
@@ -413,6 +430,8 @@ class StatsReportSerializer(serializers.Serializer):
     dossiers = DossierKpiSerializer(help_text="Public-service KPIs (QĐ 766) for the period.")
 
 
+# No dossier is older; and no date reaches the calendar's limits (year 1 or 9999).
+KPI_EARLIEST = date(2000, 1, 1)
 # The longest period the KPIs are computed over at once.
 MAX_KPI_DAYS = 5 * 366
 
@@ -430,6 +449,10 @@ class KpiPeriodSerializer(serializers.Serializer):
         today = timezone.localdate()
         start = attrs.get("from") or today.replace(month=1, day=1)
         end = attrs.get("to") or today
+        if start < KPI_EARLIEST:
+            raise serializers.ValidationError({"from": [_("Choose a day from 2000 on.")]})
+        if end > today + timedelta(days=366):
+            raise serializers.ValidationError({"to": [_("Choose a day within a year from today.")]})
         if start > end:
             raise serializers.ValidationError({"to": [_("The end is before the start.")]})
         if (end - start).days > MAX_KPI_DAYS:

@@ -38,8 +38,8 @@ from services.selectors import (
     dossier_for_official,
     dossier_of,
     dossier_tracked,
-    dossiers_for_official,
     dossiers_of,
+    official_queue,
     procedure_detail,
     procedure_search,
     submission_replay,
@@ -259,7 +259,7 @@ class OfficialDossierListView(generics.ListAPIView):
 
     def get_queryset(self):
         params = _valid(s.OfficialDossierQuerySerializer, self.request.query_params)
-        return dossiers_for_official(
+        return official_queue(
             official=self.request.user,
             status=params.get("status"),
             procedure=params.get("procedure"),

@@ -428,3 +428,24 @@ def test_an_id_beyond_any_row_is_not_found(citizen):
 
     assert (response.status_code, response.json()) == (404, NOT_FOUND)
     assert read_state() == before
+
+
+def test_an_erased_account_keeps_no_inbox_and_gets_no_more(citizen, other_citizen, password):
+    from accounts.actions.users import user_erase
+
+    notify(
+        users=[citizen, other_citizen],
+        category="dossier",
+        key="dossier:X:event:1",
+        render=lambda: ("Hồ sơ X cần bổ sung", "Đề nghị bổ sung: CCCD của Nguyễn Văn An"),
+    )
+
+    user_erase(user=citizen, password=password)
+    citizen.refresh_from_db()
+    written = notify(
+        users=[citizen], category="dossier", key="dossier:X:event:2", render=lambda: ("a", "b")
+    )
+
+    assert written == 0
+    assert Notification.objects.filter(user=citizen).count() == 0
+    assert Notification.objects.filter(user=other_citizen).count() == 1

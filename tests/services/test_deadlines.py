@@ -450,3 +450,21 @@ def test_two_workers_at_once_warn_each_leader_once_per_dossier(
         assert sorted(received) == sorted(row.code for row in rows)
     assert Notification.objects.count() == 100
     assert dossiers_warn_due() == NOTHING
+
+
+def test_an_assignee_who_left_the_unit_is_not_warned(ward, other_ward, citizen, leader, clock):
+    mover = official_of(ward.code, [Role.PROCESSING], "+84900000077", "Lý Văn Chuyển")
+    dossier = due(ward, citizen, date(2026, 3, 5), assignee=mover)
+    official_create_or_update(
+        phone=mover.phone,
+        full_name=mover.full_name,
+        password=PASSWORD,
+        roles=[Role.PROCESSING],
+        unit_codes=[other_ward.code],
+    )
+    clock(at(6, 10))
+
+    assert dossiers_warn_due() == {"overdue": 1, "due_soon": 0}
+
+    assert inbox(mover) == []
+    assert inbox(leader) == [overdue(dossier.code, "05/03/2026")]

@@ -176,6 +176,11 @@ def test_a_whole_lifecycle_through_the_buttons(citizen, desk, processor, leader,
         10,
     ]
     assert dossier.attachments.get().kind == "result"
+    # The leader's page shows the timeline, the apology letter and the files (the inlines).
+    page = admin_client(leader).get(f"{CHANGELIST}{dossier.pk}/change/").content.decode()
+    assert page.count('class="js-inline-admin-formset inline-group"') == 3
+    assert "Chờ xác minh" in page
+    assert "kq.pdf" in page
     # The citizen heard of each step they care about; the assignee of the assignment.
     assert Notification.objects.filter(user=citizen).count() == 4
     assert Notification.objects.filter(user=processor).count() == 1

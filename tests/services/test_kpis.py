@@ -618,6 +618,9 @@ def test_an_extension_makes_a_dossier_late_and_a_one_star_rating_a_dislike(
 
 REVERSED = {"from": "2026-03-10", "to": "2026-03-09"}
 SIX_YEARS = {"from": "2020-03-10", "to": "2026-03-10"}
+# The calendar's ends: no 500 (a day after 31 December 9999 does not exist).
+FAR_FUTURE = {"from": "9999-01-01", "to": "9999-12-31"}
+ANCIENT = {"from": "0001-01-01", "to": "0001-12-31"}
 
 
 @pytest.mark.parametrize(
@@ -625,6 +628,8 @@ SIX_YEARS = {"from": "2020-03-10", "to": "2026-03-10"}
     [
         (REVERSED, "to", "Ngày kết thúc trước ngày bắt đầu."),
         (SIX_YEARS, "from", "Chọn khoảng thời gian không quá 5 năm."),
+        (FAR_FUTURE, "to", "Chọn một ngày trong vòng một năm kể từ hôm nay."),
+        (ANCIENT, "from", "Chọn một ngày từ năm 2000 trở đi."),
     ],
 )
 def test_a_bad_period_is_refused_in_vietnamese(official, api_client, clock, period, field, message):
@@ -643,6 +648,8 @@ def test_a_bad_period_is_refused_in_vietnamese(official, api_client, clock, peri
     [
         (REVERSED, "to", "The end is before the start."),
         (SIX_YEARS, "from", "Choose a period of at most 5 years."),
+        (FAR_FUTURE, "to", "Choose a day within a year from today."),
+        (ANCIENT, "from", "Choose a day from 2000 on."),
     ],
 )
 def test_a_bad_period_is_refused_in_english(official, api_client, clock, period, field, message):
