@@ -20,6 +20,7 @@ from accounts.models import (
 from accounts.national_id import mask_national_id
 from accounts.phone_numbers import InvalidPhoneNumber, normalize_phone
 from accounts.selectors import access_log_visible_to, citizens_visible_to
+from config.admin_dates import DateHierarchyBoundsMixin
 from notifications.phone_display import mask_phone
 
 admin.site.site_header = _("Công dân số: officials' workspace")
@@ -164,7 +165,7 @@ class DeviceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataAccessLog)
-class DataAccessLogAdmin(admin.ModelAdmin):
+class DataAccessLogAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "official",

@@ -74,7 +74,7 @@ def _local(moment: datetime | None) -> str | None:
 def user_export(*, user: User) -> dict[str, Any]:
     """Every piece of personal data held about the user. Other apps add their sections here."""
     from digital_address.selectors import household_export
-    from notifications.selectors import sms_for_phone
+    from notifications.selectors import notifications_export, sms_for_phone
 
     return {
         "profile": {
@@ -111,6 +111,7 @@ def user_export(*, user: User) -> dict[str, Any]:
             for c in OtpChallenge.objects.filter(phone=user.phone).order_by("created_at")
         ],
         "sms": sms_for_phone(phone=user.phone),
+        "notifications": notifications_export(user=user),
         "households": household_export(user=user),
         "access_log": [
             {

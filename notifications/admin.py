@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from config.admin_dates import DateHierarchyBoundsMixin
 from notifications.models import SmsMessage
 from notifications.phone_display import mask_phone
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(admin.ModelAdmin):
+class SmsMessageAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     list_display = ["id", "masked_phone", "purpose", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "purpose", "provider"]
     date_hierarchy = "created_at"

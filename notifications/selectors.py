@@ -40,3 +40,18 @@ def unread_count(*, user) -> tuple[int, bool]:
         .count()
     )
     return min(count, UNREAD_COUNT_CAP), count > UNREAD_COUNT_CAP
+
+
+def notifications_export(*, user) -> list[dict[str, Any]]:
+    """The user's inbox, for their export of personal data."""
+    return [
+        {
+            "category": n.category,
+            "title": n.title,
+            "body": n.body,
+            "data": n.data,
+            "created_at": timezone.localtime(n.created_at).isoformat(),
+            "read_at": timezone.localtime(n.read_at).isoformat() if n.read_at else None,
+        }
+        for n in Notification.objects.filter(user=user).order_by("id")
+    ]

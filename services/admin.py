@@ -9,16 +9,19 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource, User
 from accounts.selectors import official_ward_codes
+from config.admin_dates import DateHierarchyBoundsMixin
 from config.errors import DomainError
 from services import dossier_flow as flow
 from services.dossier_flow import officials_of_unit
+from services.letters import letter_response
 from services.models import (
     FINAL_STATUSES,
     CalendarDay,
@@ -36,7 +39,7 @@ from services.workdays import work_calendar
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     """The province administrator keeps the announced day swaps: working-day deadlines read
     them at once."""
 
@@ -152,9 +155,14 @@ class AttachmentInline(admin.TabularInline):
 class ExtensionInline(admin.TabularInline):
     model = DossierExtension
     extra = 0
-    fields = ["created_at", "previous_date", "new_date", "reason", "official"]
+    fields = ["created_at", "previous_date", "new_date", "reason", "official", "letter"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("apology letter"))
+    def letter(self, extension: DossierExtension) -> str:
+        url = reverse("admin:services_dossier_letter", args=[extension.dossier_id, extension.pk])
+        return format_html('<a href="{}" target="_blank">{}</a>', url, _("Print"))
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).select_related("official")
@@ -316,7 +324,7 @@ DOSSIER_ACTIONS: dict[str, DossierAction] = {
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     """The dossiers of an official's units. Nothing is edited in a form (the status is read
     only): every move is a button on the dossier's page, which calls the same action as the
     API."""
@@ -403,8 +411,29 @@ class DossierAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.action_view),
                 name="services_dossier_act",
             ),
+            path(
+                "<int:pk>/letter/<int:letter_id>/",
+                self.admin_site.admin_view(self.letter_view),
+                name="services_dossier_letter",
+            ),
             *super().get_urls(),
         ]
+
+    def letter_view(self, request: HttpRequest, pk: int, letter_id: int):
+        """The apology letter (Mẫu 04) to print; it names the applicant: the read is logged."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        dossier = get_object_or_404(self.get_queryset(request).select_related("applicant"), pk=pk)
+        letter = get_object_or_404(DossierExtension, dossier=dossier, pk=letter_id)
+        record_data_access(
+            official=request.user,
+            subject=dossier.applicant,
+            resource=AccessResource.DOSSIER,
+            purpose=AccessPurpose.DOSSIER_PROCESSING,
+            channel=AccessChannel.ADMIN,
+            object_id=dossier.code,
+        )
+        return letter_response(dossier, letter)
 
     def action_view(self, request: HttpRequest, pk: int, action: str):
         spec = DOSSIER_ACTIONS.get(action)

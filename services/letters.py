@@ -4,6 +4,8 @@ reader's language, printed, signed and stamped by the head of the unit."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from services.models import Dossier, DossierExtension
@@ -27,3 +29,13 @@ def letter_context(dossier: Dossier, letter: DossierExtension) -> dict:
         "reason": letter.reason,
         "new": _spelled(letter.new_date),
     }
+
+
+def letter_response(dossier: Dossier, letter: DossierExtension) -> HttpResponse:
+    """The letter as a page to print. It names the applicant: kept in no shared cache, nor in
+    the browser's."""
+    response = HttpResponse(
+        render_to_string("services/extension_letter.html", letter_context(dossier, letter))
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -345,14 +345,19 @@ class DossierEvent(models.Model):
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     from_status = models.PositiveSmallIntegerField(
-        choices=DossierStatus.choices, null=True, blank=True
+        _("from status"), choices=DossierStatus.choices, null=True, blank=True
     )
-    to_status = models.PositiveSmallIntegerField(choices=DossierStatus.choices)
-    note = models.CharField(max_length=2000, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    to_status = models.PositiveSmallIntegerField(_("to status"), choices=DossierStatus.choices)
+    note = models.CharField(_("note"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
         ordering = ["dossier_id", "id"]
@@ -385,17 +390,17 @@ class AttachmentKind(models.TextChoices):
 
 class DossierAttachment(models.Model):
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="attachments")
-    kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=AttachmentKind.choices)
     # Stored under a name the server chose (services.attachments): nothing of the uploader's
     # file name reaches the disk.
     file = models.FileField(upload_to="dossiers/", max_length=200)
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=50)
-    size = models.PositiveIntegerField()
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
         ordering = ["dossier_id", "id"]
@@ -466,9 +471,13 @@ class DossierExtension(models.Model):
     new_date = models.DateField(_("new appointment"))
     reason = models.CharField(_("reason"), max_length=2000)
     official = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("official"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:
         ordering = ["dossier_id", "id"]

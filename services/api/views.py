@@ -6,7 +6,6 @@ import json
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -32,7 +31,7 @@ from services.actions import dossier_submit
 from services.api import serializers as s
 from services.errors import DossierNotFound, InvalidForm, ProcedureNotFound
 from services.kpis import dossier_kpis
-from services.letters import letter_context
+from services.letters import letter_response
 from services.models import Dossier, Procedure
 from services.selectors import (
     dossier_for_official,
@@ -293,6 +292,24 @@ class OfficialDossierDetailView(APIView):
         return Response(_official_detail(request, code))
 
 
+def official_move(summary: str, description: str | None = None, *, multipart: bool = False):
+    """The schema of an official's move: the class's ``body`` in, the dossier as officials see
+    it out, 400 (the body), 404 (not one of my unit's, or not my role) and 409 (not from this
+    status)."""
+
+    def decorate(view: type[_OfficialMove]) -> type[_OfficialMove]:
+        return extend_schema_view(
+            post=extend_schema(
+                request={"multipart/form-data": view.body} if multipart else view.body,
+                responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+                summary=summary,
+                description=description,
+            )
+        )(view)
+
+    return decorate
+
+
 class _OfficialMove(APIView):
     permission_classes = [IsOfficial, CanViewDossiers]
     body = s.NoteSerializer
@@ -307,25 +324,13 @@ class _OfficialMove(APIView):
         return Response(_official_detail(request, code))
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.NoteSerializer,
-        responses={200: s.OfficialDossierSerializer, 404: ERROR, 409: ERROR},
-        summary="Receive the dossier (1 → 2 → 4); sets the appointment date",
-    )
-)
+@official_move("Receive the dossier (1 → 2 → 4); sets the appointment date")
 class OfficialDossierReceiveView(_OfficialMove):
     def act(self, request, dossier, data) -> None:
         flow.dossier_receive(actor=request.user, dossier=dossier, note=data.get("note", ""))
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.ReasonSerializer,
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Refuse to receive the dossier (1 → 3), with the reason",
-    )
-)
+@official_move("Refuse to receive the dossier (1 → 3), with the reason")
 class OfficialDossierRefuseView(_OfficialMove):
     body = s.ReasonSerializer
 
@@ -333,13 +338,7 @@ class OfficialDossierRefuseView(_OfficialMove):
         flow.dossier_refuse(actor=request.user, dossier=dossier, reason=data["reason"])
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.MissingSerializer,
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Ask for a supplement (4 → 5); the clock stops until the citizen answers",
-    )
-)
+@official_move("Ask for a supplement (4 → 5); the clock stops until the citizen answers")
 class OfficialDossierSupplementView(_OfficialMove):
     body = s.MissingSerializer
 
@@ -368,13 +367,7 @@ class DossierPayView(APIView):
         )
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.FeeRequestSerializer,
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Ask the citizen to pay a fee or charge (4 → 6); the clock stops",
-    )
-)
+@official_move("Ask the citizen to pay a fee or charge (4 → 6); the clock stops")
 class OfficialDossierFeeView(_OfficialMove):
     body = s.FeeRequestSerializer
 
@@ -384,13 +377,7 @@ class OfficialDossierFeeView(_OfficialMove):
         )
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.ReasonSerializer,
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Stop processing (→ 8), with the reason",
-    )
-)
+@official_move("Stop processing (→ 8), with the reason")
 class OfficialDossierStopView(_OfficialMove):
     body = s.ReasonSerializer
 
@@ -466,12 +453,9 @@ class OfficialDossierAttachmentView(APIView):
         return _file_response(attachment)
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request={"multipart/form-data": s.DossierDecisionSerializer},
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Decide (4 → 9): approve or reject, with the result document",
-    )
+@official_move(
+    "Decide (4 → 9): approve or reject, with the result document",
+    multipart=True,
 )
 class OfficialDossierDecideView(_OfficialMove):
     body = s.DossierDecisionSerializer
@@ -487,25 +471,13 @@ class OfficialDossierDecideView(_OfficialMove):
         )
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.NoteSerializer,
-        responses={200: s.OfficialDossierSerializer, 404: ERROR, 409: ERROR},
-        summary="Return the result to the citizen (9 → 10)",
-    )
-)
+@official_move("Return the result to the citizen (9 → 10)")
 class OfficialDossierReturnView(_OfficialMove):
     def act(self, request, dossier, data) -> None:
         flow.dossier_return(actor=request.user, dossier=dossier, note=data.get("note", ""))
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.AssignSerializer,
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Assign the dossier to a processing official of its unit",
-    )
-)
+@official_move("Assign the dossier to a processing official of its unit")
 class OfficialDossierAssignView(_OfficialMove):
     body = s.AssignSerializer
 
@@ -513,14 +485,10 @@ class OfficialDossierAssignView(_OfficialMove):
         flow.dossier_assign(actor=request.user, dossier=dossier, assignee_id=data["assignee"])
 
 
-@extend_schema_view(
-    post=extend_schema(
-        request=s.ExtendSerializer,
-        responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-        summary="Apologise and set a new appointment date (Mẫu 04)",
-        description="The dossier counts late in the KPIs; the citizen is told in their inbox. "
-        "The printable letter: `extensions/{id}/letter/`.",
-    )
+@official_move(
+    "Apologise and set a new appointment date (Mẫu 04)",
+    description="The dossier counts late in the KPIs; the citizen is told in their inbox. "
+    "The printable letter: `extensions/{id}/letter/`.",
 )
 class OfficialDossierExtendView(_OfficialMove):
     body = s.ExtendSerializer
@@ -554,12 +522,7 @@ class OfficialExtensionLetterView(APIView):
             channel=AccessChannel.API,
             object_id=dossier.code,
         )
-        response = HttpResponse(
-            render_to_string("services/extension_letter.html", letter_context(dossier, letter))
-        )
-        # It names the applicant: kept in no shared cache, nor in the browser's.
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return letter_response(dossier, letter)
 
 
 class DossierRatingView(APIView):

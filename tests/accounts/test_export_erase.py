@@ -18,7 +18,8 @@ from accounts.models import (
     OtpChallenge,
     User,
 )
-from notifications.models import SmsMessage
+from notifications.actions import notify
+from notifications.models import Category, Notification, SmsMessage
 from tests.factories import DeviceFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,14 @@ def citizen_data(citizen, other_citizen, official, otp_code) -> dict:
         email="an@example.vn",
     )
     DeviceFactory(user=other_citizen)
+    for user, title in ((citizen, "Hồ sơ H20.6040-260302-0001 cần bổ sung"), (other_citizen, "x")):
+        notify(
+            users=[user],
+            category=Category.DOSSIER,
+            key="dossier:H20.6040-260302-0001:event:3",
+            render=lambda title=title: (title, "Đề nghị bổ sung hồ sơ: bản sao CCCD"),
+            data={"dossier": "H20.6040-260302-0001", "status": 5},
+        )
     return {
         "device": DeviceFactory(user=citizen, token="fcm-token-of-an"),
         "read": record_data_access(
@@ -102,6 +111,18 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
                 "sent_at": localtime(sms.sent_at).isoformat(),
             }
         ],
+        "notifications": [
+            {
+                "category": "dossier",
+                "title": "Hồ sơ H20.6040-260302-0001 cần bổ sung",
+                "body": "Đề nghị bổ sung hồ sơ: bản sao CCCD",
+                "data": {"dossier": "H20.6040-260302-0001", "status": 5},
+                "created_at": localtime(
+                    Notification.objects.get(user=citizen).created_at
+                ).isoformat(),
+                "read_at": None,
+            }
+        ],
         "households": {"memberships": [], "invitations_received": []},
         "access_log": [
             {
@@ -131,7 +152,7 @@ def test_export_is_only_ever_mine(other_citizen, other_citizen_client, citizen_d
     assert "020090001234" not in text
 
 
-def test_erase_my_account(citizen, password, login, as_bearer, citizen_data):
+def test_erase_my_account(citizen, other_citizen, password, login, as_bearer, citizen_data):
     tokens = login(citizen.phone, password)
     sms_count = SmsMessage.objects.count()
 
@@ -175,7 +196,10 @@ def test_erase_my_account(citizen, password, login, as_bearer, citizen_data):
     assert list(DataAccessLog.objects.values_list("subject_id", "resource")) == [
         (citizen.pk, "profile")
     ]
+    # The inbox (it quotes the citizen's dossiers) is deleted.
+    assert Notification.objects.filter(user=citizen).count() == 0
     # Nobody else's data was touched.
+    assert Notification.objects.filter(user=other_citizen).count() == 1
     assert Device.objects.count() == 1
     assert OtpChallenge.objects.filter(phone="+84987654321").count() == 1
     assert SmsMessage.objects.filter(phone="+84987654321").count() == 1

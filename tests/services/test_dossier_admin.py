@@ -268,3 +268,42 @@ def test_the_admin_speaks_vietnamese(citizen, desk):
     page = admin_client(desk, "vi").get(f"{CHANGELIST}{dossier.pk}/act/refuse/")
 
     assert "Từ chối tiếp nhận" in page.content.decode()
+
+
+def test_the_apology_letter_is_printed_from_the_dossier_page(citizen, desk, processor, clock):
+    clock(at(2))
+    dossier = submit(citizen)
+    act(desk, dossier, "receive")
+    act(processor, dossier, "extend", {"new_date": "10/03/2026", "reason": "Chờ xác minh"})
+    letter = DossierExtension.objects.get(dossier=dossier)
+    url = f"{CHANGELIST}{dossier.pk}/letter/{letter.pk}/"
+    logged = DataAccessLog.objects.count()
+
+    page = admin_client(processor).get(f"{CHANGELIST}{dossier.pk}/change/").content.decode()
+    printed = admin_client(processor).get(url)
+
+    assert f'href="{url}"' in page
+    assert printed.status_code == 200
+    # The admin adds its own never-cache directives to ours.
+    assert printed["Cache-Control"].startswith("private, no-store")
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in printed.content.decode()
+    assert list(DataAccessLog.objects.order_by("id").values_list("official", "subject", "channel"))[
+        logged:
+    ] == [(processor.pk, citizen.pk, "admin"), (processor.pk, citizen.pk, "admin")]
+
+
+def test_the_letter_is_not_printed_for_another_unit_or_another_dossier(
+    citizen, desk, processor, other_official, clock
+):
+    clock(at(2))
+    dossier, other = submit(citizen), submit(citizen)
+    act(desk, dossier, "receive")
+    act(processor, dossier, "extend", {"new_date": "10/03/2026", "reason": "Chờ xác minh"})
+    letter = DossierExtension.objects.get(dossier=dossier)
+    logged = DataAccessLog.objects.count()
+
+    elsewhere = admin_client(other_official).get(f"{CHANGELIST}{dossier.pk}/letter/{letter.pk}/")
+    wrong = admin_client(processor).get(f"{CHANGELIST}{other.pk}/letter/{letter.pk}/")
+
+    assert (elsewhere.status_code, wrong.status_code) == (404, 404)
+    assert DataAccessLog.objects.count() == logged
