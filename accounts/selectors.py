@@ -7,7 +7,15 @@ from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from accounts.models import AccessResource, DataAccessLog, Device, OtpChallenge, Role, User
+from accounts.models import (
+    AccessResource,
+    DataAccessLog,
+    Device,
+    OfficialProfile,
+    OtpChallenge,
+    Role,
+    User,
+)
 from digital_address.models import Ward
 
 
@@ -18,7 +26,9 @@ def official_ward_codes(*, user: User) -> frozenset[int] | None:
     profile = getattr(user, "official", None)
     if not user.is_staff or profile is None:
         return frozenset()
-    codes = set(profile.units.values_list("code", flat=True))
+    # The link table alone (a ward's code is its key): no join, on every official request.
+    links = OfficialProfile.units.through.objects.filter(officialprofile_id=profile.pk)
+    codes = set(links.values_list("ward_id", flat=True))
     if profile.province_id and user.groups.filter(name__in=_province_admin_groups()).exists():
         codes |= set(
             Ward.objects.filter(province_id=profile.province_id).values_list("code", flat=True)

@@ -28,8 +28,7 @@ drops it at the end, also on error, Ctrl-C or SIGTERM (the helpers of ``otp_requ
    must equal the API's, or the run is invalid. ``--requests`` per path, interleaved in rounds
    with a rotating order; throughput, p50 and p99 of each.
 4. Where the API's time goes: queries per request (CaptureQueriesContext), EXPLAIN ANALYZE of the
-   queue queries, and the API's steps timed one by one in this process. ``--try-index`` adds an
-   index on (unit_id, submitted_at DESC, id DESC) to the throwaway database first.
+   queue queries, and the API's steps timed one by one in this process.
 """
 
 from __future__ import annotations
@@ -98,11 +97,6 @@ PROCEDURE_WEIGHTS = {
 }
 CHANNEL_WEIGHTS = {1: 55, 2: 40, 3: 5}  # in person, online, postal
 ASSIGNEES_PER_PHUONG = 3
-# --try-index: the index this benchmark's findings recommend, created in the throwaway database.
-TRY_INDEX = (
-    "CREATE INDEX bench_dossier_queue_order_idx ON services_dossier"
-    " (unit_id, submitted_at DESC, id DESC)"
-)
 LOCAL_TZ = "Asia/Ho_Chi_Minh"
 
 
@@ -914,16 +908,16 @@ def breakdown(
     from django.db import connection
     from django.test import Client, RequestFactory
     from rest_framework.renderers import JSONRenderer
-    from rest_framework.serializers import BaseSerializer
-    from rest_framework_simplejwt.authentication import JWTAuthentication
 
     from accounts.api.permissions import IsOfficial
+    from accounts.authentication import JWTAuthentication
     from services.api.serializers import (
-        OfficialDossierListSerializer,
         OfficialDossierQuerySerializer,
+        StatusLabelField,
+        queue_items,
     )
     from services.api.views import CanViewDossiers
-    from services.selectors import dossiers_for_official
+    from services.selectors import official_queue
     from services.workdays import work_calendar
 
     client, factory = Client(), RequestFactory()
@@ -960,30 +954,21 @@ def breakdown(
         checked.is_valid(raise_exception=True)
         valid = checked.validated_data
         lap("query parameters")
-        queryset = dossiers_for_official(
+        queryset = official_queue(
             official=user, status=valid.get("status"), overdue=valid.get("overdue", False)
         )
         lap("units + queryset")
         rows = list(queryset.order_by("-submitted_at", "-id")[: PAGE_SIZE + 1])
-        lap("queue query (ORM)")
+        lap("queue query (ORM, values)")
         with connection.cursor() as cursor:
             cursor.execute(orm_sql)
             cursor.fetchall()
         lap(ORM_SQL_RAW)
         calendar = work_calendar()
         lap("work_calendar()")
-        s = OfficialDossierListSerializer(
-            rows[:PAGE_SIZE], many=True, context={"calendar": calendar}
-        )
-        for f in s.child.fields.values():
-            if isinstance(f, BaseSerializer):
-                f.fields  # noqa: B018  (builds the nested serializer's fields)
-        lap("serializer fields")
-        data = s.data
-        lap("serializer, 50 rows")
-        shown = s.child.fields["status_display"]
-        for row in rows[:PAGE_SIZE]:
-            shown.to_representation(shown.get_attribute(row))
+        data = queue_items(rows[:PAGE_SIZE], calendar)
+        lap("rows (queue_items), 50 rows")
+        {value: str(label) for value, label in StatusLabelField.LABELS.items()}
         lap(STATUS_DISPLAY)
         JSONRenderer().render({"next": None, "previous": None, "results": data})
         lap("JSON render")
@@ -1003,7 +988,7 @@ def breakdown(
 
 # Steps of the breakdown that are part of another step, or the floor's: not added to the API's.
 ORM_SQL_RAW = "  of which its SQL alone, raw cursor"
-STATUS_DISPLAY = "  of which status_display alone"
+STATUS_DISPLAY = "  of which the status labels"
 FLOOR_AUTH = "floor: its auth statement, raw"
 FLOOR_PAGE = "floor: its page statement, raw"
 NOT_SUMMED = {ORM_SQL_RAW, STATUS_DISPLAY, FLOOR_AUTH, FLOOR_PAGE}
@@ -1027,10 +1012,6 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> None:
     call_command("migrate", verbosity=0, interactive=False)
     migrated = time.perf_counter() - started
     data = load_data(args.dossiers, random.Random(args.seed))
-    if args.try_index:
-        with connection.cursor() as cursor:
-            cursor.execute(TRY_INDEX)
-            cursor.execute("ANALYZE services_dossier")
     settings.ROOT_URLCONF = "official_queue"  # this module: the floor's route + config.urls
     token = mint_token(data.official_id)
 
@@ -1095,7 +1076,7 @@ def benchmark(args: argparse.Namespace, tmp: Path) -> None:
         f"({connection.settings_dict['NAME']}), gunicorn {gunicorn.__version__} "
         f"{server.describe()}, {args.concurrency} client threads "
         f"(a connection per request), cache {cache_backend}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs{'; with --try-index' if args.try_index else ''}"
+        f"{os.cpu_count()} CPUs"
     )
     statuses = ", ".join(f"{s}: {data.per_status.get(s, 0)}" for s in sorted(STATUS_WEIGHTS))
     print(
@@ -1189,12 +1170,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20, help="random seed (20)")
     parser.add_argument(
         "--show-queries", action="store_true", help="print the SQL of one API request"
-    )
-    parser.add_argument(
-        "--try-index",
-        action="store_true",
-        help="add an index on services_dossier (unit_id, submitted_at DESC, id DESC) to the "
-        "throwaway database, to measure the recommendation",
     )
     args = parser.parse_args()
 

@@ -11,6 +11,8 @@ from accounts.selectors import official_ward_codes
 from digital_address.vietnamese_text import fold
 from services.errors import DossierNotFound, IdempotencyKeyReused
 from services.models import (
+    FINAL_STATUSES,
+    PAUSED_STATUSES,
     Dossier,
     DossierEvent,
     DossierExtension,
@@ -150,9 +152,9 @@ def dossier_for_official(*, official: User, code: str) -> Dossier:
     return dossier
 
 
-# What a queue row shows: nothing else is read (no form, no schema, no assignee's personal
-# data, no password hash).
-QUEUE_FIELDS = (
+# What a queue row shows, read as plain values (no model instances: the queue is the officials'
+# busiest page, see bench/official_queue.py).
+QUEUE_VALUES = (
     "id",
     "code",
     "status",
@@ -163,11 +165,26 @@ QUEUE_FIELDS = (
     "procedure__name",
     "unit__code",
     "unit__name",
-    "assignee__id",
+    "assignee_id",
     "assignee__full_name",
 )
 
 
-def official_queue(**filters) -> QuerySet[Dossier]:
-    """The officials' queue (``dossiers_for_official``), reading only what a row shows."""
-    return dossiers_for_official(**filters).only(*QUEUE_FIELDS)
+def official_queue(**filters) -> QuerySet:
+    """The officials' queue (``dossiers_for_official``) as rows of ``QUEUE_VALUES``."""
+    return dossiers_for_official(**filters).values(*QUEUE_VALUES)
+
+
+def dossier_deadline(
+    calendar: WorkCalendar, status: int, appointment: date | None
+) -> tuple[int | None, bool]:
+    """Working days left (None when the deadline does not run: before receipt, once decided or
+    final, or while the citizen is waited on) and whether the dossier is overdue."""
+    if (
+        appointment is None
+        or status in FINAL_STATUSES
+        or status == DossierStatus.DECIDED
+        or status in PAUSED_STATUSES
+    ):
+        return None, False
+    return calendar.remaining_working_days(appointment), calendar.is_overdue(appointment)

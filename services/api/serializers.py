@@ -12,8 +12,6 @@ from rest_framework import serializers
 from digital_address.api.serializers import CoverageSerializer, StatsQuerySerializer
 from digital_address.models import Ward
 from services.models import (
-    FINAL_STATUSES,
-    PAUSED_STATUSES,
     Dossier,
     DossierAttachment,
     DossierEvent,
@@ -26,6 +24,7 @@ from services.models import (
     ProcedureLevel,
     RequiredDocument,
 )
+from services.selectors import dossier_deadline
 
 
 class ProcedureListSerializer(serializers.ModelSerializer):
@@ -147,24 +146,16 @@ class DeadlineMixin(serializers.Serializer):
     remaining_working_days = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
 
-    def _open(self, dossier: Dossier) -> bool:
-        # Decided (9) or final: the deadline no longer runs.
-        return (
-            dossier.appointment_date is not None
-            and dossier.status not in FINAL_STATUSES
-            and dossier.status != DossierStatus.DECIDED
-        )
-
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_remaining_working_days(self, dossier: Dossier) -> int | None:
-        if not self._open(dossier) or dossier.status in PAUSED_STATUSES:
-            return None  # the clock stops while the dossier waits on the citizen
-        return self.context["calendar"].remaining_working_days(dossier.appointment_date)
+        return dossier_deadline(self.context["calendar"], dossier.status, dossier.appointment_date)[
+            0
+        ]
 
     def get_overdue(self, dossier: Dossier) -> bool:
-        if dossier.status in PAUSED_STATUSES:
-            return False
-        return self._open(dossier) and self.context["calendar"].is_overdue(dossier.appointment_date)
+        return dossier_deadline(self.context["calendar"], dossier.status, dossier.appointment_date)[
+            1
+        ]
 
 
 class DossierListSerializer(DeadlineMixin, serializers.ModelSerializer):
@@ -317,6 +308,38 @@ class OfficialDossierListSerializer(DossierListSerializer):
 
     class Meta(DossierListSerializer.Meta):
         fields = [*DossierListSerializer.Meta.fields, "assignee"]
+
+
+_DATETIME, _DATE = serializers.DateTimeField(), serializers.DateField()
+
+
+def queue_items(rows: list[dict], calendar) -> list[dict]:
+    """Queue rows (``services.selectors.QUEUE_VALUES``) as ``OfficialDossierListSerializer``
+    writes dossiers, built without model instances or serializer fields (the status labels
+    translated once for the page)."""
+    labels = {value: str(label) for value, label in StatusLabelField.LABELS.items()}
+    items = []
+    for row in rows:
+        remaining, overdue = dossier_deadline(calendar, row["status"], row["appointment_date"])
+        assignee = row["assignee_id"]
+        items.append(
+            {
+                "code": row["code"],
+                "procedure": {"code": row["procedure__code"], "name": row["procedure__name"]},
+                "unit": {"code": row["unit__code"], "name": row["unit__name"]},
+                "status": row["status"],
+                "status_display": labels[row["status"]],
+                "channel": row["channel"],
+                "submitted_at": _DATETIME.to_representation(row["submitted_at"]),
+                "appointment_date": _DATE.to_representation(row["appointment_date"]),
+                "remaining_working_days": remaining,
+                "overdue": overdue,
+                "assignee": {"id": assignee, "name": row["assignee__full_name"]}
+                if assignee
+                else None,
+            }
+        )
+    return items
 
 
 class OfficialDossierSerializer(DossierDetailSerializer):

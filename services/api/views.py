@@ -267,8 +267,10 @@ class OfficialDossierListView(generics.ListAPIView):
             assigned_to=self.request.user if params.get("assigned_to_me") else None,
         )
 
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "calendar": work_calendar()}
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # Rows as plain values, written by s.queue_items (the serializer gives the schema).
+        rows = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(s.queue_items(rows, work_calendar()))
 
 
 def _official_detail(request: Request, code: str) -> dict:

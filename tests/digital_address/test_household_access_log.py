@@ -110,10 +110,11 @@ def test_the_official_detail_costs_the_same_for_any_number_of_members(
     h = make_household(ward, citizen, members=members)
     client = client_for(official)
 
-    # The token's user, the official profile, the user's and its groups' permissions, its
-    # units, the household (ward and province joined), its members, external codes, timeline
-    # (actors joined) and pending invitations; then one INSERT for the whole access log.
-    with django_assert_num_queries(11):
+    # The token's user with the official profile, the user's and its groups' permissions (one
+    # query, accounts.backends), its units, the household (ward and province joined), its
+    # members, external codes, timeline (actors joined) and pending invitations; then one
+    # INSERT for the whole access log.
+    with django_assert_num_queries(9):
         response = client.get(f"{OFFICIAL_URL}{h.household.pk}/")
 
     assert response.status_code == 200, response.content
@@ -185,11 +186,11 @@ def test_the_admin_change_page_costs_the_same_for_any_number_of_members(
     # order of the tests.
     ContentType.objects.clear_cache()
 
-    # The session, the user, the user's and its groups' permissions, the official profile, its
-    # units, the household, then one query each for the members, external codes and timeline
-    # (actors joined), the household's content type, the members for the access log, one
-    # INSERT for the whole log, and the ward shown.
-    with django_assert_num_queries(14):
+    # The session, the user, the user's and its groups' permissions (one query), the official
+    # profile, its units, the household, then one query each for the members, external codes
+    # and timeline (actors joined), the household's content type, the members for the access
+    # log, one INSERT for the whole log, and the ward shown.
+    with django_assert_num_queries(13):
         response = client.get(f"{ADMIN_URL}{h.household.pk}/change/")
 
     assert response.status_code == 200

@@ -1342,9 +1342,9 @@ def test_the_verification_queue_costs_the_same_for_any_number_of_rows(
         HouseholdFactory(ward=ward, head=UserFactory(ward=ward), house_number=str(n))
     client = client_for(official)
 
-    # The token's user, its permissions (direct and through groups), the official profile, its
-    # units, the page of households.
-    with django_assert_num_queries(6):
+    # The token's user with the official profile, its permissions (direct and through groups,
+    # one query), its units, the page of households.
+    with django_assert_num_queries(4):
         response = client.get(OFFICIAL_URL)
 
     assert len(response.json()["results"]) == count
@@ -1357,9 +1357,9 @@ def test_the_officials_statistics_cost_a_fixed_number_of_queries(
         HouseholdFactory(ward=ward, house_number=str(n))
     client = client_for(official)
 
-    # The token's user, the official profile, its units, one aggregate over the wards; the
+    # The token's user with the official profile, its units, one aggregate over the wards; the
     # dossier KPIs: decided and submitted, in total, per unit and per procedure.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get("/api/v1/official/stats/")
 
     assert [w["ward"] for w in response.json()["wards"]] == [6040]

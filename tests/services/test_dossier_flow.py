@@ -770,9 +770,9 @@ def test_the_queue_costs_the_same_queries_for_any_count(
     )
     client = client_for(official)
 
-    # the user (JWT), the official profile, the user's and the groups' permissions, the
-    # official's units, the announced day swaps, the page
-    with django_assert_num_queries(7):
+    # the user (JWT) with the official profile, the user's and the groups' permissions (one
+    # query), the official's units, the announced day swaps, the page
+    with django_assert_num_queries(5):
         response = client.get(OFFICIAL_URL)
 
     assert len(response.json()["results"]) == count
