@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("Public services")
+
+    def ready(self) -> None:
+        from services import signals  # noqa: F401  (connects the receivers)

@@ -14,6 +14,7 @@ received later, or on a day off, it is received on the next working day. Its app
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -114,10 +117,39 @@ class WorkCalendar:
         return (now or timezone.now()).astimezone(LOCAL).date() > appointment
 
 
-def work_calendar() -> WorkCalendar:
-    """The calendar as configured now: the announced swaps from the database and the cut-off
-    from the settings (read per call: an administrator's new swap counts at once)."""
+# The announced day swaps change a few times a year, and every deadline reads them: each process
+# keeps them, with the version (in the shared cache) it read them at. Saving or deleting a swap
+# gives the version a new value once its transaction commits (services.signals), so every
+# process reads the table again on its next call. Without a cache (or with Redis down) the
+# table is read on every call.
+SWAPS_VERSION_KEY = "services:calendar-swaps:version"
+_swaps_memo: tuple[str, dict[date, bool]] | None = None
+
+
+def swaps_changed() -> None:
+    """A swap was saved or deleted: every process reads the table again (now, and once the
+    transaction commits, so that none keeps what it read in between)."""
+    cache.delete(SWAPS_VERSION_KEY)
+    transaction.on_commit(lambda: cache.delete(SWAPS_VERSION_KEY))
+
+
+def _swaps() -> dict[date, bool]:
+    global _swaps_memo
     from services.models import CalendarDay
 
+    version = cache.get(SWAPS_VERSION_KEY)
+    if version is None:
+        cache.add(SWAPS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        version = cache.get(SWAPS_VERSION_KEY)
+    elif _swaps_memo is not None and _swaps_memo[0] == version:
+        return _swaps_memo[1]
     swaps = dict(CalendarDay.objects.values_list("date", "is_working_day"))
-    return WorkCalendar(swaps=swaps, cutoff=settings.INTAKE_CUTOFF)
+    if version is not None:
+        _swaps_memo = (version, swaps)
+    return swaps
+
+
+def work_calendar() -> WorkCalendar:
+    """The calendar as configured now: the announced swaps (an administrator's new swap counts
+    at once) and the cut-off from the settings."""
+    return WorkCalendar(swaps=_swaps(), cutoff=settings.INTAKE_CUTOFF)

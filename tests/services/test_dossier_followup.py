@@ -1324,8 +1324,9 @@ def test_the_queue_with_its_assignees_costs_the_same_queries(
     clock(at(12, 10))
 
     # the user (JWT) with the official profile, the user's and the groups' permissions (one
-    # query), the official's units, the announced day swaps, the page (assignees joined)
-    with django_assert_num_queries(5):
+    # query), the official's units, the page (assignees joined); the day swaps are read once
+    # per process (services.workdays)
+    with django_assert_num_queries(4):
         response = client.get(OFFICIAL_URL)
 
     assert [d["assignee"]["name"] for d in response.json()["results"]] == [
@@ -1347,8 +1348,8 @@ def test_the_citizens_detail_costs_the_same_queries_with_letters_and_a_rating(
     client = client_for(citizen)
 
     # the user (JWT), the dossier with its procedure, unit and rating, the timeline, the files,
-    # the apology letters, the announced day swaps
-    with django_assert_num_queries(6):
+    # the apology letters (the day swaps: read once per process)
+    with django_assert_num_queries(5):
         response = client.get(f"{URL}{code}/")
 
     body = response.json()
