@@ -42,7 +42,7 @@ def dossiers_warn_due(*, now: datetime | None = None) -> dict[str, int]:
             "due_soon_warned_for",
         ),
     }
-    leaders: dict[int, list[User]] = {}
+    units = _UnitOfficials()
     counts = {}
     for kind, (due, field) in kinds.items():
         counts[kind] = 0
@@ -57,25 +57,36 @@ def dossiers_warn_due(*, now: datetime | None = None) -> dict[str, int]:
                 if not batch:
                     break
                 for dossier in batch:
-                    _warn(dossier, leaders, overdue=kind == "overdue")
+                    _warn(dossier, units, overdue=kind == "overdue")
                     setattr(dossier, field, dossier.appointment_date)
                 Dossier.objects.bulk_update(batch, [field])
                 counts[kind] += len(batch)
     return counts
 
 
-def _warn(dossier: Dossier, leaders: dict[int, list[User]], *, overdue: bool) -> None:
-    if dossier.unit_id not in leaders:
-        leaders[dossier.unit_id] = list(
-            officials_of_unit(dossier.unit_id, "services.decide_dossier")
-        )
-    recipients = list(leaders[dossier.unit_id])
-    # The assignee while still processing dossiers of the unit (not one who moved elsewhere).
-    if (
-        dossier.assignee_id is not None
-        and officials_of_unit(dossier.unit_id, "services.process_dossier")
-        .filter(pk=dossier.assignee_id)
-        .exists()
-    ):
+class _UnitOfficials:
+    """Per unit, read once per run: its leaders, and the ids of its processing officials (an
+    assignee who left the unit is not warned)."""
+
+    def __init__(self) -> None:
+        self._leaders: dict[int, list[User]] = {}
+        self._processing: dict[int, set[int]] = {}
+
+    def leaders(self, unit_id: int) -> list[User]:
+        if unit_id not in self._leaders:
+            self._leaders[unit_id] = list(officials_of_unit(unit_id, "services.decide_dossier"))
+        return self._leaders[unit_id]
+
+    def processes(self, unit_id: int, user_id: int) -> bool:
+        if unit_id not in self._processing:
+            self._processing[unit_id] = set(
+                officials_of_unit(unit_id, "services.process_dossier").values_list("pk", flat=True)
+            )
+        return user_id in self._processing[unit_id]
+
+
+def _warn(dossier: Dossier, units: _UnitOfficials, *, overdue: bool) -> None:
+    recipients = list(units.leaders(dossier.unit_id))
+    if dossier.assignee_id is not None and units.processes(dossier.unit_id, dossier.assignee_id):
         recipients.append(dossier.assignee)
     notify_officials_due(dossier, recipients, overdue=overdue)

@@ -140,6 +140,13 @@ def _required_note(note: str, field: str = "note") -> str:
 _SAVED = ["status", "updated_at", "received_at", "appointment_date", "supplement_requests"]
 
 
+def _record(dossier: Dossier, moved: Moved, fields: list[str]) -> None:
+    """Save the moved dossier and tell its citizen, in the move's transaction (their own moves
+    write them nothing: services.dossier_notices)."""
+    dossier.save(update_fields=fields)
+    notify_citizen_of_moves(dossier, [moved.event])
+
+
 def dossier_receive(*, actor: User, dossier: Dossier, note: str = "") -> Dossier:
     """The one-stop desk receives the dossier (1 → 2) and hands it to processing (→ 4); the
     appointment date is set now, from the working-day calendar."""
@@ -151,8 +158,7 @@ def dossier_receive(*, actor: User, dossier: Dossier, note: str = "") -> Dossier
         dossier.received_at = now
         _appointment(dossier)
         moved = _move(dossier, S.PROCESSING, actor=actor, now=now)
-        dossier.save(update_fields=_SAVED)
-        notify_citizen_of_moves(dossier, [moved.event])
+        _record(dossier, moved, _SAVED)
     return dossier
 
 
@@ -162,8 +168,7 @@ def dossier_refuse(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
         dossier = _locked(dossier)
         _require_official(actor, dossier, "receive_dossier")
         moved = _move(dossier, S.REFUSED, actor=actor, note=reason)
-        dossier.save(update_fields=_SAVED)
-        notify_citizen_of_moves(dossier, [moved.event])
+        _record(dossier, moved, _SAVED)
     return dossier
 
 
@@ -176,8 +181,7 @@ def dossier_request_supplement(*, actor: User, dossier: Dossier, missing: str) -
         _require_official(actor, dossier, "process_dossier")
         moved = _move(dossier, S.SUPPLEMENT_REQUESTED, actor=actor, note=missing)
         dossier.supplement_requests += 1
-        dossier.save(update_fields=_SAVED)
-        notify_citizen_of_moves(dossier, [moved.event])
+        _record(dossier, moved, _SAVED)
     return dossier
 
 
@@ -193,7 +197,7 @@ def dossier_supplement(*, actor: User, dossier: Dossier, note: str = "") -> Doss
             raise DossierTransitionRefused()
         moved = _move(dossier, S.PROCESSING, actor=actor, note=note.strip(), now=now)
         _resume(dossier, moved.closed)
-        dossier.save(update_fields=_SAVED)
+        _record(dossier, moved, _SAVED)
     return dossier
 
 
@@ -203,8 +207,8 @@ def dossier_withdraw(*, actor: User, dossier: Dossier, reason: str = "") -> Doss
         dossier = _locked(dossier)
         if dossier.applicant_id != actor.pk:
             raise DossierNotFound()
-        _move(dossier, S.WITHDRAWN, actor=actor, note=reason.strip())
-        dossier.save(update_fields=_SAVED)
+        moved = _move(dossier, S.WITHDRAWN, actor=actor, note=reason.strip())
+        _record(dossier, moved, _SAVED)
     return dossier
 
 
@@ -220,8 +224,7 @@ def dossier_request_fee(*, actor: User, dossier: Dossier, amount: Decimal, note:
         moved = _move(dossier, S.FEE_REQUESTED, actor=actor, note=note)
         dossier.fee_due = amount
         dossier.fee_requests += 1
-        dossier.save(update_fields=[*_SAVED, "fee_due", "fee_requests"])
-        notify_citizen_of_moves(dossier, [moved.event])
+        _record(dossier, moved, [*_SAVED, "fee_due", "fee_requests"])
     return dossier
 
 
@@ -263,7 +266,7 @@ def dossier_pay(*, actor: User, dossier: Dossier) -> PaymentReceipt:
             # The receipt's reference, not a sentence: the timeline is read in any language.
             moved = _move(locked, S.PROCESSING, actor=actor, note=receipt.reference, now=now)
             _resume(locked, moved.closed)
-            locked.save(update_fields=_SAVED)
+            _record(locked, moved, _SAVED)
             PaymentReceipt.objects.filter(pk=receipt.pk).update(applied_at=now)
             receipt.applied_at = now
     return receipt
@@ -277,8 +280,7 @@ def dossier_stop(*, actor: User, dossier: Dossier, reason: str) -> Dossier:
         dossier = _locked(dossier)
         _require_official(actor, dossier, "process_dossier")
         moved = _move(dossier, S.STOPPED, actor=actor, note=reason)
-        dossier.save(update_fields=_SAVED)
-        notify_citizen_of_moves(dossier, [moved.event])
+        _record(dossier, moved, _SAVED)
     return dossier
 
 
@@ -334,8 +336,7 @@ def dossier_decide(
             moved = _move(locked, S.DECIDED, actor=actor, note=note)
             locked.outcome = outcome
             _score(locked, moved.event.created_at)
-            locked.save(update_fields=[*_SAVED, "outcome", *_SCORED])
-            notify_citizen_of_moves(locked, [moved.event])
+            _record(locked, moved, [*_SAVED, "outcome", *_SCORED])
             if name is not None:
                 attachment_record(
                     dossier=locked,
@@ -359,8 +360,7 @@ def dossier_return(*, actor: User, dossier: Dossier, note: str = "") -> Dossier:
         dossier = _locked(dossier)
         _require_official(actor, dossier, "receive_dossier")
         moved = _move(dossier, S.RETURNED, actor=actor, note=note.strip())
-        dossier.save(update_fields=_SAVED)
-        notify_citizen_of_moves(dossier, [moved.event])
+        _record(dossier, moved, _SAVED)
     return dossier
 
 

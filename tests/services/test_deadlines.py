@@ -468,3 +468,27 @@ def test_an_assignee_who_left_the_unit_is_not_warned(ward, other_ward, citizen, 
 
     assert inbox(mover) == []
     assert inbox(leader) == [overdue(dossier.code, "05/03/2026")]
+
+
+@pytest.mark.parametrize("count", [3, 12])
+def test_a_run_costs_the_same_queries_for_any_number_of_dossiers(
+    ward, citizen, leader, processor, clock, count
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(count):
+        due(ward, citizen, date(2026, 3, 5), assignee=processor)
+    clock(at(6, 10))
+
+    with CaptureQueriesContext(connection) as run:
+        assert dossiers_warn_due() == {"overdue": count, "due_soon": 0}
+
+    # Fixed: the swaps, the batches (and the empty ones that end each kind), the unit's leaders
+    # and processing officials once, one UPDATE per batch; then one INSERT of the messages per
+    # dossier (each its own key and text). Nothing else grows with the number of dossiers.
+    queries = [q["sql"] for q in run.captured_queries if "SAVEPOINT" not in q["sql"]]
+    inserts = [
+        sql for sql in queries if sql.startswith("INSERT") and '"notifications_notification"' in sql
+    ]
+    assert (len(queries) - len(inserts), len(inserts)) == (7, count)
