@@ -244,6 +244,7 @@ class AccessResource(models.TextChoices):
     # the digital_address.HouseholdMember.
     HOUSEHOLD_MEMBER = "household_member", _("household member")
     DOSSIER = "dossier", _("dossier")
+    NOTIFICATION = "notification", _("notification")
 
 
 class DataAccessLog(models.Model):

@@ -63,6 +63,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "services.change_requireddocument",
         "services.delete_requireddocument",
         "services.view_requireddocument",
+        # What the apps' messages say, per event, language and channel.
+        "notifications.view_notificationtemplate",
+        "notifications.add_notificationtemplate",
+        "notifications.change_notificationtemplate",
+        "notifications.delete_notificationtemplate",
     ],
 }
 

@@ -81,10 +81,21 @@ def _local(moment: datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat() if moment else None
 
 
+def _preferences(pref: dict[str, Any]) -> dict[str, Any]:
+    quiet = pref["quiet_hours"]
+    if quiet:
+        quiet = {key: value.strftime("%H:%M") for key, value in quiet.items()}
+    return {**pref, "quiet_hours": quiet}
+
+
 def user_export(*, user: User) -> dict[str, Any]:
     """Every piece of personal data held about the user. Other apps add their sections here."""
     from digital_address.selectors import household_export
-    from notifications.selectors import notifications_export, sms_for_phone
+    from notifications.selectors import (
+        notification_preferences,
+        notifications_export,
+        sms_for_phone,
+    )
 
     return {
         "profile": {
@@ -122,6 +133,7 @@ def user_export(*, user: User) -> dict[str, Any]:
         ],
         "sms": sms_for_phone(phone=user.phone),
         "notifications": notifications_export(user=user),
+        "notification_preferences": _preferences(notification_preferences(user=user)),
         "households": household_export(user=user),
         "access_log": [
             {

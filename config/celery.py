@@ -29,6 +29,7 @@ app.conf.update(
         "accounts.deliver_otp": {"queue": Queues.SMS},
         "accounts.sweep_undispatched_otps": {"queue": Queues.MAINTENANCE},
         "notifications.sweep_stuck_sms": {"queue": Queues.MAINTENANCE},
+        "notifications.sweep_deliveries": {"queue": Queues.MAINTENANCE},
         "accounts.purge_expired_otps": {"queue": Queues.MAINTENANCE},
         "accounts.purge_login_failures": {"queue": Queues.MAINTENANCE},
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
@@ -43,6 +44,7 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
+    # Below NOTIFICATION_SENDING_TIMEOUT: a delivery still "sending" after it had a dead worker.
     task_time_limit=300,
     task_soft_time_limit=240,
     broker_connection_retry_on_startup=True,
@@ -60,6 +62,10 @@ app.conf.update(
         "sweep-stuck-sms": {
             "task": "notifications.sweep_stuck_sms",
             "schedule": 60.0,
+        },
+        "sweep-deliveries": {
+            "task": "notifications.sweep_deliveries",
+            "schedule": 30.0,
         },
         "sweep-undispatched-otps": {
             "task": "accounts.sweep_undispatched_otps",

@@ -7,6 +7,7 @@ transport as the broker (no server), the SMS file outbox. Production sets ``DATA
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -293,6 +294,70 @@ if not DEBUG and SMS_PROVIDER in ("console", "memory"):
     )
 SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms-outbox.jsonl")))
 SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=5)
+# The generic HTTP brandname-SMS gateway (SMS_PROVIDER=http); see notifications.providers.sms.
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_METHOD = env.str("SMS_HTTP_METHOD", default="POST")
+SMS_HTTP_AUTH = env.str("SMS_HTTP_AUTH", default="")  # "basic" or empty
+SMS_HTTP_USERNAME = env.str("SMS_HTTP_USERNAME", default="")
+SMS_HTTP_PASSWORD = env.str("SMS_HTTP_PASSWORD", default="")
+SMS_HTTP_API_KEY = env.str("SMS_HTTP_API_KEY", default="")
+SMS_HTTP_BRANDNAME = env.str("SMS_HTTP_BRANDNAME", default="")
+# Empty counts as unset (docker-compose passes unset variables as empty strings).
+try:
+    SMS_HTTP_HEADERS = json.loads(env.str("SMS_HTTP_HEADERS", default="") or "{}")
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SMS_HTTP_HEADERS is not JSON: {exc}") from None
+SMS_HTTP_BODY = env.str("SMS_HTTP_BODY", default="") or (
+    '{"to": "{phone}", "text": "{text}", "reference": "{reference}", "brandname": "{brandname}"}'
+)
+SMS_HTTP_PHONE_FORMAT = env.str("SMS_HTTP_PHONE_FORMAT", default="national")
+SMS_HTTP_CONNECT_TIMEOUT = env.float("SMS_HTTP_CONNECT_TIMEOUT", default=3.0)
+SMS_HTTP_READ_TIMEOUT = env.float("SMS_HTTP_READ_TIMEOUT", default=10.0)
+SMS_HTTP_RESULT_FIELD = env.str("SMS_HTTP_RESULT_FIELD", default="code")
+SMS_HTTP_SUCCESS_CODES = env.list("SMS_HTTP_SUCCESS_CODES", default=["0"])
+SMS_HTTP_TEMPORARY_CODES = env.list("SMS_HTTP_TEMPORARY_CODES", default=[])
+SMS_HTTP_MESSAGE_ID_FIELD = env.str("SMS_HTTP_MESSAGE_ID_FIELD", default="")
+if SMS_PROVIDER == "http":
+    if SMS_HTTP_PHONE_FORMAT not in ("e164", "digits", "national"):
+        raise ImproperlyConfigured("SMS_HTTP_PHONE_FORMAT must be e164, digits or national.")
+    try:
+        json.loads(SMS_HTTP_BODY)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"SMS_HTTP_BODY is not JSON: {exc}") from None
+if not isinstance(SMS_HTTP_HEADERS, dict):
+    raise ImproperlyConfigured("SMS_HTTP_HEADERS must be a JSON object.")
+
+PUSH_PROVIDER = env.str("PUSH_PROVIDER", default="file")
+if not DEBUG and PUSH_PROVIDER == "memory":
+    raise ImproperlyConfigured("PUSH_PROVIDER=memory is for tests only (DEBUG is off).")
+PUSH_FILE_PATH = Path(env.str("PUSH_FILE_PATH", default=str(VAR_DIR / "push-outbox.jsonl")))
+FCM_CREDENTIALS_FILE = env.str("FCM_CREDENTIALS_FILE", default="")
+FCM_PROJECT_ID = env.str("FCM_PROJECT_ID", default="")
+
+# Email through Django's backends: EMAIL_URL (smtp+tls://user:password@host:587, ...); without
+# it, each message is a file under var/mail/ (development).
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Công dân số <no-reply@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+ADMINS = [("Administrators", a) for a in env.list("ADMIN_EMAILS", default=[])]
+
+# --- Notifications ----------------------------------------------------------------------------
+# Attempts per delivery before it is a technical failure; the backoff doubles from 5 s to 5 min.
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
+# A delivery "sending" this long belongs to a dead worker and is sent again (longer than the
+# task time limit).
+NOTIFICATION_SENDING_TIMEOUT = env.int("NOTIFICATION_SENDING_TIMEOUT", default=360)
+# Unread this long, a message of an event with an SMS fallback goes out by SMS (once).
+NOTIFICATION_SMS_FALLBACK_MINUTES = env.int("NOTIFICATION_SMS_FALLBACK_MINUTES", default=30)
+# Notification SMS (not OTPs) per user per day, and for the whole deployment per day.
+NOTIFICATION_SMS_PER_USER_DAILY = env.int("NOTIFICATION_SMS_PER_USER_DAILY", default=5)
+NOTIFICATION_SMS_DAILY_BUDGET = env.int("NOTIFICATION_SMS_DAILY_BUDGET", default=5000)
+# Shared secrets for delivery receipts, per provider: "http=secret,fcm=other".
+DELIVERY_RECEIPT_SECRETS = env.dict("DELIVERY_RECEIPT_SECRETS", default={})
 
 # --- OTP (NIST SP 800-63B) --------------------------------------------------------------------
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)

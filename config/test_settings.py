@@ -23,6 +23,7 @@ from config.settings import (
 # In-process outbox; the integration tests' real worker sets TEST_SMS_PROVIDER=file and reads the
 # file (a worker is another process: it cannot share the memory outbox).
 SMS_PROVIDER = os.environ.get("TEST_SMS_PROVIDER", "memory")
+PUSH_PROVIDER = os.environ.get("TEST_PUSH_PROVIDER", "memory")
 # The fake payment provider stands in for the outside world's gateway in tests.
 PAYMENT_PROVIDER = "fake"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only

@@ -1,11 +1,43 @@
 from __future__ import annotations
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from datetime import timedelta
 
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.template import TemplateSyntaxError
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from accounts.events import record_data_access
+from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from config.admin_dates import DateHierarchyBoundsMixin
-from notifications.models import SmsMessage
+from notifications.actions.deliveries import delivery_resend
+from notifications.events import event_choices, get_event
+from notifications.models import (
+    RESENDABLE_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    NotificationTemplate,
+    SmsMessage,
+    TemplateChannel,
+)
 from notifications.phone_display import mask_phone
+from notifications.rendering import (
+    PUSH_BODY_MAX,
+    PUSH_TITLE_MAX,
+    SMS_MAX_SEGMENTS,
+    TemplateSet,
+    compile_text,
+    render_source,
+    sms_size,
+)
 
 
 @admin.register(SmsMessage)
@@ -44,3 +76,293 @@ class SmsMessageAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+# --- deliveries -------------------------------------------------------------------------------
+
+FAILED = (
+    DeliveryStatus.PERMANENT_FAILURE,
+    DeliveryStatus.TECHNICAL_FAILURE,
+)
+DAILY_COUNT_DAYS = 14
+
+
+def daily_counts(days: int = DAILY_COUNT_DAYS) -> list[dict]:
+    """Per local day, channel and provider: sent (sent or delivered), delivered, failed, and
+    still waiting; the OTP SMS counted as channel "sms (OTP)". Newest day first."""
+    since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=days - 1
+    )
+    tally = {
+        "sent": Count("pk", filter=Q(status__in=[DeliveryStatus.SENT, DeliveryStatus.DELIVERED])),
+        "delivered": Count("pk", filter=Q(status=DeliveryStatus.DELIVERED)),
+        "failed": Count("pk", filter=Q(status__in=FAILED)),
+        "waiting": Count(
+            "pk",
+            filter=Q(
+                status__in=[
+                    DeliveryStatus.CREATED,
+                    DeliveryStatus.SENDING,
+                    DeliveryStatus.TEMPORARY_FAILURE,
+                ]
+            ),
+        ),
+    }
+    tz = timezone.get_current_timezone()
+    rows = list(
+        Delivery.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "channel", "provider")
+        .annotate(**tally)
+    )
+    rows += [
+        {**row, "channel": "sms (OTP)"}
+        for row in SmsMessage.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day", "provider")
+        .annotate(**tally)
+    ]
+    return sorted(rows, key=lambda r: (-r["day"].toordinal(), r["channel"], r["provider"]))
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+    """The delivery log: every push, SMS and email of a notification, for the technical
+    administrators (superusers). Opening one shows its text: the read is access-logged."""
+
+    list_display = [
+        "id",
+        "channel",
+        "status",
+        "is_fallback",
+        "attempts",
+        "provider",
+        "category",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["channel", "status", "provider", "is_fallback", "notification__category"]
+    date_hierarchy = "created_at"
+    search_fields = ["=id"]
+    list_select_related = ["notification"]
+    actions = ["resend"]
+    fields = [
+        "id",
+        "notification_ref",
+        "channel",
+        "status",
+        "is_fallback",
+        "attempts",
+        "provider",
+        "provider_message_id",
+        "error",
+        "title",
+        "body",
+        "due_at",
+        "created_at",
+        "sent_at",
+        "delivered_at",
+    ]
+    readonly_fields = fields
+    change_list_template = "admin/notifications/delivery/change_list.html"
+
+    @admin.display(description=_("category"), ordering="notification__category")
+    def category(self, obj: Delivery) -> str:
+        return obj.notification.get_category_display()
+
+    @admin.display(description=_("notification"))
+    def notification_ref(self, obj: Delivery) -> str:
+        n = obj.notification
+        return f"#{n.pk} · {n.event or n.category} · {n.key}"
+
+    @admin.action(description=_("Send the selected failed deliveries again"))
+    def resend(self, request, queryset) -> None:
+        ids = list(queryset.filter(status__in=RESENDABLE_STATUSES).values_list("pk", flat=True))
+        count = delivery_resend(delivery_ids=ids)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery queued again.", "%(count)d deliveries queued again.", count
+            )
+            % {"count": count},
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "daily/",
+                self.admin_site.admin_view(self.daily_view),
+                name="notifications_delivery_daily",
+            ),
+            *super().get_urls(),
+        ]
+
+    def daily_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return TemplateResponse(
+            request,
+            "admin/notifications/delivery/daily.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Deliveries per provider and day"),
+                "rows": daily_counts(),
+                "days": DAILY_COUNT_DAYS,
+            },
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "daily_url": reverse("admin:notifications_delivery_daily"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        delivery = Delivery.objects.select_related("notification__user").filter(pk=object_id)
+        delivery = delivery.first() if response.status_code == 200 else None
+        if delivery is not None:
+            # The text is about a person (their dossier, their household): a logged read.
+            record_data_access(
+                official=request.user,
+                subject=delivery.notification.user,
+                resource=AccessResource.NOTIFICATION,
+                purpose=AccessPurpose.ADMIN_VIEW,
+                channel=AccessChannel.ADMIN,
+                object_id=str(delivery.pk),
+            )
+        return response
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# --- templates --------------------------------------------------------------------------------
+
+
+class NotificationTemplateForm(forms.ModelForm):
+    event = forms.ChoiceField(label=_("event"))
+
+    class Meta:
+        model = NotificationTemplate
+        fields = ["event", "language", "channel", "title", "body", "strip_diacritics"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = event_choices()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        event, channel = data.get("event"), data.get("channel")
+        title, body = data.get("title", ""), data.get("body", "")
+        for name, source in (("title", title), ("body", body)):
+            try:
+                compile_text(source or "")
+            except TemplateSyntaxError as exc:
+                self.add_error(
+                    name, _("This template does not compile: %(error)s") % {"error": exc}
+                )
+        if self.errors or not event or not channel:
+            return data
+        with translation.override(data.get("language") or "vi"):
+            rendered = render_source(title, body, get_event(event).sample)
+        if channel == TemplateChannel.PUSH:
+            if len(rendered.title) > PUSH_TITLE_MAX:
+                self.add_error(
+                    "title",
+                    _("With the sample values the title has %(n)d characters; phones show %(max)d.")
+                    % {"n": len(rendered.title), "max": PUSH_TITLE_MAX},
+                )
+            if len(rendered.body) > PUSH_BODY_MAX:
+                self.add_error(
+                    "body",
+                    _("With the sample values the text has %(n)d characters; phones show %(max)d.")
+                    % {"n": len(rendered.body), "max": PUSH_BODY_MAX},
+                )
+        if channel == TemplateChannel.SMS:
+            text = rendered.body
+            if data.get("strip_diacritics"):
+                from digital_address.vietnamese_text import strip_diacritics
+
+                text = strip_diacritics(text)
+            size = sms_size(" ".join(text.split()))
+            if size.segments > SMS_MAX_SEGMENTS:
+                self.add_error(
+                    "body",
+                    _(
+                        "With the sample values this SMS takes %(segments)d segments "
+                        "(%(encoding)s); at most %(max)d."
+                    )
+                    % {
+                        "segments": size.segments,
+                        "encoding": size.encoding,
+                        "max": SMS_MAX_SEGMENTS,
+                    },
+                )
+        return data
+
+
+@admin.register(NotificationTemplate)
+class NotificationTemplateAdmin(admin.ModelAdmin):
+    form = NotificationTemplateForm
+    list_display = ["event", "language", "channel", "title", "updated_at"]
+    list_filter = ["language", "channel", "event"]
+    search_fields = ["event", "title", "body"]
+    readonly_fields = ["preview", "built_in"]
+    fieldsets = [
+        (None, {"fields": ["event", "language", "channel", "title", "body", "strip_diacritics"]}),
+        (_("Preview"), {"fields": ["preview", "built_in"]}),
+    ]
+
+    @admin.display(description=_("With the sample values"))
+    def preview(self, obj: NotificationTemplate | None) -> str:
+        if obj is None or not obj.pk:
+            return _("Save to see the preview.")
+        try:
+            event = get_event(obj.event)
+        except LookupError:
+            return _("Unknown event.")
+        rendered = TemplateSet([obj.event]).render(event, obj.channel, obj.language, event.sample)
+        return _preview_html(obj.channel, rendered.title, rendered.body)
+
+    @admin.display(description=_("Built-in text"))
+    def built_in(self, obj: NotificationTemplate | None) -> str:
+        if obj is None or not obj.pk:
+            return "—"
+        try:
+            event = get_event(obj.event)
+        except LookupError:
+            return "—"
+        with translation.override(obj.language):
+            title, body, _strip = event.default_texts(obj.channel)
+        return format_html("<code>{}</code><br><code>{}</code>", title or "—", body)
+
+
+def _preview_html(channel: str, title: str, body: str) -> str:
+    lines = [(_("Title"), title)] if title else []
+    lines.append((_("Text"), body))
+    if channel == TemplateChannel.SMS:
+        size = sms_size(body)
+        lines.append(
+            (
+                _("SMS"),
+                _("%(encoding)s, %(units)d characters, %(segments)d segment(s)")
+                % {"encoding": size.encoding, "units": size.units, "segments": size.segments},
+            )
+        )
+    return format_html_join("", "<div><strong>{}:</strong> {}</div>", lines)

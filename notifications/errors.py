@@ -9,3 +9,13 @@ class NotificationNotFound(DomainError):
     status_code = 404
     code = "not_found"
     default_message = _("Not found.")
+
+
+class UnknownReceiptProvider(NotificationNotFound):
+    """No receipts are taken from this provider: no secret is configured for it."""
+
+
+class InvalidSignature(DomainError):
+    status_code = 403
+    code = "invalid_signature"
+    default_message = _("The signature of this request is missing or wrong.")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -104,6 +105,8 @@ class Notification(models.Model):
         "accounts.User", on_delete=models.CASCADE, related_name="notifications"
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    # The event type (notifications.events), which names its templates and its fallback rule.
+    event = models.CharField(_("event"), max_length=60, blank=True)
     key = models.CharField(max_length=120)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), max_length=2000)
@@ -111,6 +114,10 @@ class Notification(models.Model):
     data = models.JSONField(_("link data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Events with an SMS fallback: the SMS, rendered with the message, and when it goes out if
+    # the message is still unread (cleared once the fallback is decided or the message read).
+    fallback_text = models.CharField(max_length=400, blank=True)
+    fallback_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -128,7 +135,154 @@ class Notification(models.Model):
             models.Index(
                 fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
             ),
+            models.Index(
+                fields=["fallback_due_at"],
+                condition=Q(fallback_due_at__isnull=False),
+                name="notification_fallback_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class Channel(models.TextChoices):
+    PUSH = "push", _("Push")
+    SMS = "sms", "SMS"
+    EMAIL = "email", _("Email")
+
+
+# Where a template's text goes: the inbox row, or one of the delivery channels.
+class TemplateChannel(models.TextChoices):
+    INBOX = "inbox", _("Inbox")
+    PUSH = "push", _("Push")
+    SMS = "sms", "SMS"
+    EMAIL = "email", _("Email")
+
+
+# Notifications' deliveries go through the OTP SMS's states and guard; a failure may be re-sent
+# by hand (the admin's resend action), never by a receipt.
+DELIVERY_TRANSITIONS = SMS_TRANSITIONS
+RESENDABLE_STATUSES = frozenset(
+    {
+        DeliveryStatus.TEMPORARY_FAILURE,
+        DeliveryStatus.PERMANENT_FAILURE,
+        DeliveryStatus.TECHNICAL_FAILURE,
+    }
+)
+
+
+class Delivery(models.Model):
+    """One channel's delivery of one notification, saved with the notification, before anything
+    is sent. Its id is our reference at the provider (receipts name it)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    notification = models.ForeignKey(
+        "notifications.Notification", on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.CREATED
+    )
+    # The text as rendered for this channel in the recipient's language when it was created.
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    body = models.TextField(_("text"), max_length=4000)
+    # Sent no earlier than this: quiet hours hold non-urgent messages; a retry waits its backoff.
+    due_at = models.DateTimeField(_("due"))
+    # An SMS sent because push could not reach the user.
+    is_fallback = models.BooleanField(_("fallback"), default=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # The batch that claimed the row (status "sending"); outcomes are written only under it.
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    provider = models.CharField(_("provider"), max_length=40, blank=True)
+    # What the provider calls the message (FCM's message name, a gateway's id), if anything.
+    provider_message_id = models.CharField(max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created_at"]
+        constraints = [
+            # One row per channel per notification: the SMS fallback happens once.
+            models.UniqueConstraint(
+                fields=["notification", "channel"], name="delivery_once_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="delivery_channel_valid"
+            ),
+        ]
+        indexes = [
+            # The workers' claim and the sweeper: due rows of a channel, oldest first.
+            models.Index(
+                fields=["channel", "due_at"],
+                condition=Q(status__in=["created", "temporary-failure"]),
+                name="delivery_due_idx",
+            ),
+            models.Index(
+                fields=["updated_at"], condition=Q(status="sending"), name="delivery_sending_idx"
+            ),
+            models.Index(fields=["created_at"], name="delivery_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.id} ({self.status})"
+
+
+class NotificationTemplate(models.Model):
+    """An administrator's text for one event, language and channel; without one the built-in
+    text (notifications.events) is used. Django template syntax: {{ code }}."""
+
+    event = models.CharField(_("event"), max_length=60)
+    language = models.CharField(_("language"), max_length=5, choices=settings.LANGUAGES)
+    channel = models.CharField(_("channel"), max_length=10, choices=TemplateChannel.choices)
+    title = models.CharField(
+        _("title"), max_length=200, blank=True, help_text=_("Push title, email subject.")
+    )
+    body = models.TextField(_("text"), max_length=4000)
+    strip_diacritics = models.BooleanField(
+        _("send without diacritics"),
+        default=False,
+        help_text=_("SMS only: unaccented text fits 160 characters a segment instead of 70."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
+        ordering = ["event", "language", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "language", "channel"], name="notification_template_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} · {self.language} · {self.channel}"
+
+
+class NotificationPreference(models.Model):
+    """A user's choices: channels turned off per category, quiet hours (local time)."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    # "category:channel" pairs the user turned off, e.g. ["report:sms", "dossier:email"].
+    disabled = models.JSONField(default=list, blank=True)
+    quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}"

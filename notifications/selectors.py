@@ -43,7 +43,7 @@ def unread_count(*, user) -> tuple[int, bool]:
 
 
 def notifications_export(*, user) -> list[dict[str, Any]]:
-    """The user's inbox, for their export of personal data."""
+    """The user's inbox and how each message was delivered, for their export of personal data."""
     return [
         {
             "category": n.category,
@@ -52,6 +52,40 @@ def notifications_export(*, user) -> list[dict[str, Any]]:
             "data": n.data,
             "created_at": timezone.localtime(n.created_at).isoformat(),
             "read_at": timezone.localtime(n.read_at).isoformat() if n.read_at else None,
+            "deliveries": [
+                {
+                    "channel": d.channel,
+                    "status": d.status,
+                    "sent_at": timezone.localtime(d.sent_at).isoformat() if d.sent_at else None,
+                }
+                for d in sorted(n.deliveries.all(), key=lambda d: d.channel)
+            ],
         }
-        for n in Notification.objects.filter(user=user).order_by("id")
+        for n in Notification.objects.filter(user=user)
+        .prefetch_related("deliveries")
+        .order_by("id")
     ]
+
+
+def notification_preferences(*, user) -> dict[str, Any]:
+    """The user's choices, every category and channel spelled out (on unless turned off)."""
+    from notifications.events import MANDATORY_CATEGORIES
+    from notifications.models import Category, Channel, NotificationPreference
+
+    pref = NotificationPreference.objects.filter(user=user).first()
+    disabled = set(pref.disabled) if pref else set()
+    quiet = None
+    if pref and pref.quiet_start is not None and pref.quiet_end is not None:
+        quiet = {"start": pref.quiet_start, "end": pref.quiet_end}
+    return {
+        "language": user.language,
+        "quiet_hours": quiet,
+        "channels": {
+            category: {
+                channel: category in MANDATORY_CATEGORIES or f"{category}:{channel}" not in disabled
+                for channel in Channel.values
+            }
+            for category in Category.values
+        },
+        "mandatory": sorted(MANDATORY_CATEGORIES),
+    }

@@ -21,3 +21,24 @@ def send_sms(self, message_id: str) -> str:
 @shared_task(name="notifications.sweep_stuck_sms", acks_late=True)
 def sweep_stuck_sms() -> int:
     return len(sms_sweep_stuck())
+
+
+@shared_task(name="notifications.deliver", bind=True, acks_late=True)
+def deliver(self, channel: str) -> int:
+    """Send a batch of due deliveries of one channel. Idempotent: it claims rows; a second run
+    finds them claimed and sends nothing twice."""
+    from notifications.actions.deliveries import deliveries_send, publish_deliver
+
+    result = deliveries_send(channel=channel)
+    if result.more:
+        publish_deliver(channel)
+    if result.retry_in is not None:
+        publish_deliver(channel, countdown=result.retry_in)
+    return result.sent
+
+
+@shared_task(name="notifications.sweep_deliveries", acks_late=True)
+def sweep_deliveries() -> dict[str, int]:
+    from notifications.actions.deliveries import deliveries_sweep
+
+    return deliveries_sweep()

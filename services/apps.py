@@ -9,4 +9,7 @@ class ServicesConfig(AppConfig):
     verbose_name = _("Public services")
 
     def ready(self) -> None:
-        from services import signals  # noqa: F401  (connects the receivers)
+        from services import (
+            dossier_notices,  # noqa: F401  (registers the notification events)
+            signals,  # noqa: F401  (connects the receivers)
+        )

@@ -10,8 +10,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from notifications.actions import Message, notify_many
 from services.dossier_flow import officials_of_unit
-from services.dossier_notices import notify_officials_due
+from services.dossier_notices import DUE_SOON, OVERDUE, due_warning
 from services.models import Dossier
 from services.selectors import CLOCK_RUNNING, due_soon_until
 from services.workdays import LOCAL, work_calendar
@@ -56,8 +57,12 @@ def dossiers_warn_due(*, now: datetime | None = None) -> dict[str, int]:
                 )
                 if not batch:
                     break
+                overdue = kind == "overdue"
+                notify_many(
+                    event=(OVERDUE if overdue else DUE_SOON).name,
+                    messages=[_warning(d, units, overdue=overdue) for d in batch],
+                )
                 for dossier in batch:
-                    _warn(dossier, units, overdue=kind == "overdue")
                     setattr(dossier, field, dossier.appointment_date)
                 Dossier.objects.bulk_update(batch, [field])
                 counts[kind] += len(batch)
@@ -85,8 +90,8 @@ class _UnitOfficials:
         return user_id in self._processing[unit_id]
 
 
-def _warn(dossier: Dossier, units: _UnitOfficials, *, overdue: bool) -> None:
+def _warning(dossier: Dossier, units: _UnitOfficials, *, overdue: bool) -> Message:
     recipients = list(units.leaders(dossier.unit_id))
     if dossier.assignee_id is not None and units.processes(dossier.unit_id, dossier.assignee_id):
         recipients.append(dossier.assignee)
-    notify_officials_due(dossier, recipients, overdue=overdue)
+    return due_warning(dossier, recipients, overdue=overdue)

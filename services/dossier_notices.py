@@ -9,14 +9,135 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from notifications.actions import notify
+from notifications.actions import Message, notify
+from notifications.events import EventType, register
 from notifications.models import Category
 from services.models import Dossier, DossierEvent, DossierStatus, Outcome
 
 S = DossierStatus
+_CODE = {"code": "G22.20.01-261126-0001"}
+
+
+def _event(name: str, label, title, body, sample: dict, **options) -> EventType:
+    return EventType(
+        name=f"dossier.{name}",
+        category=Category.DOSSIER,
+        label=label,
+        title=title,
+        body=body,
+        sample={**_CODE, **sample},
+        **options,
+    )
+
+
+RECEIVED = _event(
+    "received",
+    _("Dossier received"),
+    _("Dossier {{ code }} received"),
+    _("Your dossier was received. Appointment date for the result: {{ date }}."),
+    {"date": "10/12/2026"},
+)
+REFUSED = _event(
+    "refused",
+    _("Dossier not received"),
+    _("Dossier {{ code }} not received"),
+    "{{ note }}",
+    {"note": "Thiếu bản sao giấy khai sinh."},
+)
+SUPPLEMENT = _event(
+    "supplement_requested",
+    _("Papers missing"),
+    _("Dossier {{ code }}: papers missing"),
+    _("Please supplement your dossier: {{ note }}"),
+    {"note": "Bản sao sổ hộ khẩu."},
+    sms_fallback=True,
+)
+FEE = _event(
+    "fee_requested",
+    _("Payment due"),
+    _("Dossier {{ code }}: payment due"),
+    _("Amount due: {{ amount }}. {{ note }}"),
+    {"amount": "50.000 đ", "note": ""},
+    sms_fallback=True,
+)
+STOPPED = _event(
+    "stopped",
+    _("Processing stopped"),
+    _("Dossier {{ code }}: processing stopped"),
+    "{{ note }}",
+    {"note": "Theo đề nghị của người nộp."},
+)
+APPROVED = _event(
+    "approved",
+    _("Result ready (approved)"),
+    _("Dossier {{ code }}: result ready"),
+    _("Your application was approved. The result is ready."),
+    {},
+    sms_fallback=True,
+    email=True,
+)
+REJECTED = _event(
+    "rejected",
+    _("Result ready (rejected)"),
+    _("Dossier {{ code }}: result ready"),
+    _("Your application was rejected: {{ note }}"),
+    {"note": "Không đủ điều kiện."},
+    sms_fallback=True,
+    email=True,
+)
+RETURNED = _event(
+    "returned",
+    _("Result returned"),
+    _("Dossier {{ code }}: result returned"),
+    _("The result was handed over. Please rate how your dossier was handled."),
+    {},
+)
+EXTENDED = _event(
+    "extended",
+    _("New appointment date (apology letter)"),
+    _("Dossier {{ code }}: new appointment date"),
+    _("We apologise: your result is delayed ({{ reason }}). New appointment date: {{ date }}."),
+    {"reason": "Cần xác minh thêm.", "date": "15/12/2026"},
+    sms_fallback=True,
+)
+DUE_SOON = _event(
+    "due_soon",
+    _("Due soon (officials)"),
+    _("Dossier {{ code }} is due soon"),
+    _("{{ procedure }}: the appointment date is {{ date }}."),
+    {"procedure": "Đăng ký khai sinh", "date": "10/12/2026"},
+)
+OVERDUE = _event(
+    "overdue",
+    _("Overdue (officials)"),
+    _("Dossier {{ code }} is overdue"),
+    _("{{ procedure }}: the appointment date was {{ date }}."),
+    {"procedure": "Đăng ký khai sinh", "date": "10/12/2026"},
+)
+ASSIGNED = _event(
+    "assigned",
+    _("Assigned to an official"),
+    _("Dossier {{ code }} assigned to you"),
+    _("{{ procedure }}{% if date %}. Appointment date: {{ date }}.{% endif %}"),
+    {"procedure": "Đăng ký khai sinh", "date": "10/12/2026"},
+)
+register(
+    RECEIVED,
+    REFUSED,
+    SUPPLEMENT,
+    FEE,
+    STOPPED,
+    APPROVED,
+    REJECTED,
+    RETURNED,
+    EXTENDED,
+    DUE_SOON,
+    OVERDUE,
+    ASSIGNED,
+)
 
 
 def _day(day: date | None) -> str:
@@ -28,54 +149,41 @@ def _money(amount: Decimal | None) -> str:
     return f"{int(amount or 0):,}".replace(",", ".") + " đ"
 
 
-def _texts(dossier: Dossier, event: DossierEvent) -> tuple[str, str] | None:
-    code, note = dossier.code, event.note
+def _event_for(dossier: Dossier, event: DossierEvent) -> EventType | None:
     match event.to_status:
         case S.PROCESSING if event.from_status == S.RECEIVED:
-            return (
-                _("Dossier %(code)s received") % {"code": code},
-                _("Your dossier was received. Appointment date for the result: %(date)s.")
-                % {"date": _day(dossier.appointment_date)},
-            )
+            return RECEIVED
         case S.REFUSED:
-            return (_("Dossier %(code)s not received") % {"code": code}, note)
+            return REFUSED
         case S.SUPPLEMENT_REQUESTED:
-            return (
-                _("Dossier %(code)s: papers missing") % {"code": code},
-                _("Please supplement your dossier: %(missing)s") % {"missing": note},
-            )
+            return SUPPLEMENT
         case S.FEE_REQUESTED:
-            return (
-                _("Dossier %(code)s: payment due") % {"code": code},
-                _("Amount due: %(amount)s. %(note)s")
-                % {"amount": _money(dossier.fee_due), "note": note},
-            )
+            return FEE
         case S.STOPPED:
-            return (_("Dossier %(code)s: processing stopped") % {"code": code}, note)
+            return STOPPED
         case S.DECIDED:
-            if dossier.outcome == Outcome.REJECTED:
-                body = _("Your application was rejected: %(reason)s") % {"reason": note}
-            else:
-                body = _("Your application was approved. The result is ready.")
-            return (_("Dossier %(code)s: result ready") % {"code": code}, body)
+            return REJECTED if dossier.outcome == Outcome.REJECTED else APPROVED
         case S.RETURNED:
-            return (
-                _("Dossier %(code)s: result returned") % {"code": code},
-                _("The result was handed over. Please rate how your dossier was handled."),
-            )
+            return RETURNED
     return None
 
 
 def notify_citizen_of_moves(dossier: Dossier, events: Iterable[DossierEvent]) -> None:
-    """The applicant's inbox message for each move they care about (not their own moves)."""
+    """The applicant's message for each move they care about (not their own moves)."""
     for event in events:
-        if event.actor_id == dossier.applicant_id or _texts(dossier, event) is None:
+        kind = _event_for(dossier, event)
+        if event.actor_id == dossier.applicant_id or kind is None:
             continue
         notify(
             users=[dossier.applicant],
-            category=Category.DOSSIER,
+            event=kind.name,
             key=f"dossier:{dossier.code}:event:{event.pk}",
-            render=lambda event=event: _texts(dossier, event),
+            context={
+                "code": dossier.code,
+                "note": event.note,
+                "date": _day(dossier.appointment_date),
+                "amount": _money(dossier.fee_due),
+            },
             data={"dossier": dossier.code, "status": event.to_status},
         )
 
@@ -83,39 +191,25 @@ def notify_citizen_of_moves(dossier: Dossier, events: Iterable[DossierEvent]) ->
 def notify_citizen_of_extension(dossier: Dossier, letter_id: int, reason: str) -> None:
     notify(
         users=[dossier.applicant],
-        category=Category.DOSSIER,
+        event=EXTENDED.name,
         key=f"dossier:{dossier.code}:extension:{letter_id}",
-        render=lambda: (
-            _("Dossier %(code)s: new appointment date") % {"code": dossier.code},
-            _("We apologise: your result is delayed (%(reason)s). New appointment date: %(date)s.")
-            % {"reason": reason, "date": _day(dossier.appointment_date)},
-        ),
+        context={"code": dossier.code, "reason": reason, "date": _day(dossier.appointment_date)},
         data={"dossier": dossier.code, "appointment_date": dossier.appointment_date.isoformat()},
     )
 
 
-def notify_officials_due(dossier: Dossier, officials: Iterable[User], *, overdue: bool) -> int:
-    """Warn the assignee and the unit's leaders: due soon, or overdue (once per appointment)."""
-    kind = "overdue" if overdue else "due-soon"
-
-    def render() -> tuple[str, str]:
-        if overdue:
-            return (
-                _("Dossier %(code)s is overdue") % {"code": dossier.code},
-                _("%(procedure)s: the appointment date was %(date)s.")
-                % {"procedure": dossier.procedure.name, "date": _day(dossier.appointment_date)},
-            )
-        return (
-            _("Dossier %(code)s is due soon") % {"code": dossier.code},
-            _("%(procedure)s: the appointment date is %(date)s.")
-            % {"procedure": dossier.procedure.name, "date": _day(dossier.appointment_date)},
-        )
-
-    return notify(
+def due_warning(dossier: Dossier, officials: Iterable[User], *, overdue: bool) -> Message:
+    """The warning to the assignee and the unit's leaders: due soon, or overdue (once per
+    appointment date: the key). Sent in batches by services.deadlines."""
+    return Message(
         users=officials,
-        category=Category.DOSSIER,
-        key=f"dossier:{dossier.code}:{kind}:{dossier.appointment_date.isoformat()}",
-        render=render,
+        key=f"dossier:{dossier.code}:{'overdue' if overdue else 'due-soon'}:"
+        f"{dossier.appointment_date.isoformat()}",
+        context={
+            "code": dossier.code,
+            "procedure": dossier.procedure.name,
+            "date": _day(dossier.appointment_date),
+        },
         data={"dossier": dossier.code, "official": True},
     )
 
@@ -123,15 +217,13 @@ def notify_officials_due(dossier: Dossier, officials: Iterable[User], *, overdue
 def notify_assignee(dossier: Dossier, assignee: User) -> None:
     notify(
         users=[assignee],
-        category=Category.DOSSIER,
+        event=ASSIGNED.name,
         key=f"dossier:{dossier.code}:assigned:{assignee.pk}:{dossier.updated_at.timestamp()}",
-        render=lambda: (
-            _("Dossier %(code)s assigned to you") % {"code": dossier.code},
-            _("%(procedure)s. Appointment date: %(date)s.")
-            % {"procedure": dossier.procedure.name, "date": _day(dossier.appointment_date)}
-            if dossier.appointment_date
+        context={
+            "code": dossier.code,
+            "procedure": dossier.procedure.name,
             # Not received yet: no appointment date to give.
-            else dossier.procedure.name,
-        ),
+            "date": _day(dossier.appointment_date),
+        },
         data={"dossier": dossier.code, "official": True},
     )

@@ -17,4 +17,14 @@ urlpatterns = [
         name="notification-read",
     ),
     path("notifications/read-all/", views.ReadAllView.as_view(), name="notifications-read-all"),
+    path(
+        "notification-preferences/",
+        views.NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
+    path(
+        "webhooks/delivery-receipts/<slug:provider>/",
+        views.DeliveryReceiptView.as_view(),
+        name="delivery-receipts",
+    ),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
 from django.utils.timezone import localtime
@@ -18,9 +18,16 @@ from accounts.models import (
     OtpChallenge,
     User,
 )
-from notifications.actions import notify
-from notifications.models import Category, Notification, SmsMessage
+from notifications.actions import notification_preferences_update, notify
+from notifications.models import (
+    Category,
+    Delivery,
+    Notification,
+    NotificationPreference,
+    SmsMessage,
+)
 from tests.factories import DeviceFactory
+from tests.notifications.text_events import text_event
 
 pytestmark = pytest.mark.django_db
 
@@ -45,11 +52,16 @@ def citizen_data(citizen, other_citizen, official, otp_code) -> dict:
     for user, title in ((citizen, "Hồ sơ H20.6040-260302-0001 cần bổ sung"), (other_citizen, "x")):
         notify(
             users=[user],
-            category=Category.DOSSIER,
+            event=text_event(Category.DOSSIER),
             key="dossier:H20.6040-260302-0001:event:3",
-            render=lambda title=title: (title, "Đề nghị bổ sung hồ sơ: bản sao CCCD"),
+            context={"title": title, "body": "Đề nghị bổ sung hồ sơ: bản sao CCCD"},
             data={"dossier": "H20.6040-260302-0001", "status": 5},
         )
+    notification_preferences_update(
+        user=citizen,
+        quiet_hours={"start": time(22, 0), "end": time(6, 0)},
+        channels={"dossier": {"sms": False}},
+    )
     return {
         "device": DeviceFactory(user=citizen, token="fcm-token-of-an"),
         "read": record_data_access(
@@ -121,8 +133,30 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
                     Notification.objects.get(user=citizen).created_at
                 ).isoformat(),
                 "read_at": None,
+                # Written before the citizen registered a device: the inbox only.
+                "deliveries": [],
             }
         ],
+        "notification_preferences": {
+            "language": "vi",
+            "quiet_hours": {"start": "22:00", "end": "06:00"},
+            "channels": {
+                category: {
+                    "push": True,
+                    "sms": category != "dossier",
+                    "email": True,
+                }
+                for category in (
+                    "account",
+                    "dossier",
+                    "report",
+                    "household",
+                    "broadcast",
+                    "emergency",
+                )
+            },
+            "mandatory": ["account", "emergency"],
+        },
         "households": {"memberships": [], "invitations_received": []},
         "access_log": [
             {
@@ -196,10 +230,15 @@ def test_erase_my_account(citizen, other_citizen, password, login, as_bearer, ci
     assert list(DataAccessLog.objects.values_list("subject_id", "resource")) == [
         (citizen.pk, "profile")
     ]
-    # The inbox (it quotes the citizen's dossiers) is deleted.
+    # The inbox (it quotes the citizen's dossiers) is deleted, with its deliveries, and the
+    # notification preferences.
     assert Notification.objects.filter(user=citizen).count() == 0
-    # Nobody else's data was touched.
+    assert NotificationPreference.objects.filter(user=citizen).count() == 0
+    # Nobody else's data was touched (the other citizen's push delivery included).
     assert Notification.objects.filter(user=other_citizen).count() == 1
+    assert list(Delivery.objects.values_list("notification__user_id", "channel")) == [
+        (other_citizen.pk, "push")
+    ]
     assert Device.objects.count() == 1
     assert OtpChallenge.objects.filter(phone="+84987654321").count() == 1
     assert SmsMessage.objects.filter(phone="+84987654321").count() == 1

@@ -5,6 +5,11 @@ Isolation: the worker and this process use this run's own Redis database (REDIS_
 plus the pytest-xdist worker index), flushed before every test; the worker is started per test
 and always killed afterwards. Without PostgreSQL or Redis the tests skip (in CI they fail: see
 ``pytest_runtest_makereport`` in tests/conftest.py).
+
+Fault tests that stop the broker or kill workers use their own: ``redis_server`` is a
+redis-server of the test's own on a spare port (stopped and started again at will), and
+``start_worker`` starts workers on any broker with extra environment (providers, timeouts), each
+in its own process group, so killing one disturbs nothing else.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -29,7 +35,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import Queues, app
-from tests.conftest import celery_broker_at
+from tests.conftest import celery_broker_at, unused_port
 
 T = TypeVar("T")
 
@@ -47,6 +53,15 @@ def wait_until(predicate: Callable[[], T], what: str, timeout: float = WAIT_SECO
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie has already closed its files and sockets)."""
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _children(pid: int) -> list[int]:
@@ -72,6 +87,8 @@ class CeleryWorker:
     broker_url: str
     outbox: Path
     log: Path
+    # What start_worker was given, to start the same worker again.
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def sent_sms(self) -> list[dict]:
         """What the worker handed to the SMS gateway (the file provider's JSON lines)."""
@@ -92,6 +109,32 @@ class CeleryWorker:
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes (its process group), and wait until every
+        one of them is gone: their sockets (broker, database, a provider's HTTP) are closed."""
+        pool = self.pool_processes()
+        _stop(self.process)
+        wait_until(
+            lambda: not any(_alive(pid) for pid in pool), "the pool processes to die", timeout=10
+        )
+
+    def wait_idle(self, timeout: float = WAIT_SECONDS) -> None:
+        """Wait until the worker runs, holds and waits for no task (countdowns included) and its
+        queues are empty: everything published so far has run."""
+
+        def idle() -> bool:
+            with redis.Redis.from_url(self.broker_url, socket_timeout=5) as client:
+                if any(client.llen(queue) for queue in Queues.ALL):
+                    return False
+            with celery_broker_at(self.broker_url):
+                inspect = app.control.inspect(destination=[self.nodename], timeout=1)
+                for tasks in (inspect.active(), inspect.reserved(), inspect.scheduled()):
+                    if tasks is None or tasks.get(self.nodename):
+                        return False
+            return True
+
+        wait_until(idle, f"the worker {self.nodename} to be idle", timeout=timeout)
 
 
 def _postgresql_missing() -> str | None:
@@ -185,19 +228,10 @@ def _other_database_sessions() -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.fixture
-def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
-    """A running worker consuming every queue (prefork, one process), and this process publishing
-    to the same Redis database, emptied first (leftovers of earlier tests would be consumed).
-    Tests using it get the transactional database: what they write is committed, so the worker
-    sees it."""
-    broker_url = redis_url_for_this_run()
-    with redis.Redis.from_url(broker_url) as client:
-        client.flushdb()
-
+def _launch(broker_url: str, extra_env: dict[str, str], log: Path, outbox: Path) -> CeleryWorker:
+    """Start a worker consuming every queue (prefork, one process) on ``broker_url`` and wait
+    until it answers a ping."""
     nodename = f"integration-{uuid.uuid4().hex[:12]}@localhost"
-    outbox = tmp_path / "sms-outbox.jsonl"
-    log = tmp_path / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
@@ -208,6 +242,7 @@ def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
         "SMS_FILE_PATH": str(outbox),
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
     command = [
         sys.executable,
@@ -235,17 +270,137 @@ def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        worker = CeleryWorker(process, nodename, broker_url, outbox, log)
+        worker = CeleryWorker(process, nodename, broker_url, outbox, log, dict(extra_env))
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        while not _ping(nodename):
+            if process.poll() is not None or time.monotonic() > deadline:
+                _stop(process)
+                pytest.fail(f"the Celery worker did not start:\n{worker.log_text()}")
+    return worker
+
+
+def _finish(workers: list[CeleryWorker]) -> None:
+    for worker in workers:
+        _stop(worker.process)
+    # Their database sessions must be gone before pytest-django empties or drops the database; a
+    # killed client's backend notices within moments.
+    wait_until(lambda: _other_database_sessions() == 0, "the workers' sessions to end")
+    for worker in workers:
+        # Shown by pytest when the test failed.
+        sys.stdout.write(f"--- Celery worker log ({worker.log}) ---\n{worker.log_text()}\n")
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path) -> Iterator[CeleryWorker]:
+    """A running worker consuming every queue (prefork, one process), and this process publishing
+    to the same Redis database, emptied first (leftovers of earlier tests would be consumed).
+    Tests using it get the transactional database: what they write is committed, so the worker
+    sees it."""
+    broker_url = redis_url_for_this_run()
+    with redis.Redis.from_url(broker_url) as client:
+        client.flushdb()
+
+    outbox = tmp_path / "sms-outbox.jsonl"
+    with celery_broker_at(broker_url):
+        worker = _launch(broker_url, {}, tmp_path / "worker.log", outbox)
         try:
-            deadline = time.monotonic() + WORKER_START_SECONDS
-            while not _ping(nodename):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the Celery worker did not start:\n{worker.log_text()}")
             yield worker
         finally:
-            _stop(process)
-            # Its database sessions must be gone before pytest-django empties or drops the
-            # database; a killed client's backend notices within moments.
-            wait_until(lambda: _other_database_sessions() == 0, "the worker's sessions to end")
-            # Shown by pytest when the test failed.
-            sys.stdout.write(f"--- Celery worker log ({log}) ---\n{worker.log_text()}\n")
+            _finish([worker])
+
+
+class WorkerStarter:
+    """Starts workers on a broker of the test's choosing, with extra environment for them
+    (``TEST_PUSH_PROVIDER``, ``SMS_HTTP_URL``, ``NOTIFICATION_SENDING_TIMEOUT``...); every worker
+    it started is killed when the test ends."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.started: list[CeleryWorker] = []
+
+    def __call__(self, broker_url: str, **extra_env: str) -> CeleryWorker:
+        n = len(self.started) + 1
+        worker = _launch(
+            broker_url,
+            extra_env,
+            self.tmp_path / f"worker-{n}.log",
+            self.tmp_path / "sms-outbox.jsonl",
+        )
+        self.started.append(worker)
+        return worker
+
+    def restart(self, worker: CeleryWorker) -> CeleryWorker:
+        """The same worker again (same broker, same environment), after it died or was killed."""
+        if worker.process.poll() is None:
+            worker.kill()
+        return self(worker.broker_url, **worker.extra_env)
+
+
+@pytest.fixture
+def start_worker(transactional_db, tmp_path) -> Iterator[WorkerStarter]:
+    """``start_worker(broker_url, **env)`` starts a worker; ``start_worker.restart(worker)``
+    starts it again. Tests using it get the transactional database, as with ``celery_worker``."""
+    starter = WorkerStarter(tmp_path)
+    try:
+        yield starter
+    finally:
+        _finish(starter.started)
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of the test's own, in memory only (``--save "" --appendonly no``): stopped,
+    it loses every message, as a broker that crashed without persistence does."""
+
+    port: int
+    log: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start it (again) on its port, and wait until it answers."""
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError("redis-server is already running")
+        with self.log.open("a", encoding="utf-8") as log_file:
+            self.process = subprocess.Popen(
+                [
+                    *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                    *("--save", "", "--appendonly", "no"),
+                ],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                pytest.fail(f"redis-server did not start:\n{self.log.read_text()}")
+            try:
+                with redis.Redis.from_url(self.url, socket_connect_timeout=1) as client:
+                    return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
+        wait_until(answers, f"redis-server on port {self.port}", timeout=10)
+
+    def stop(self) -> None:
+        """SIGKILL it: what it held (queued messages, bindings) is lost."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    """A running redis-server of this test's own, on a port nothing listened on."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(unused_port(), tmp_path / "redis-server.log")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

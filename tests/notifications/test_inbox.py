@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from notifications.actions import notify
 from notifications.models import Category, Notification
 from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.notifications.text_events import text_event
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +44,9 @@ def write(user: User, numbers, category: str = Category.DOSSIER) -> None:
     for n in numbers:
         notify(
             users=[user],
-            category=category,
+            event=text_event(category),
             key=f"test:{n}",
-            render=lambda n=n: (f"Tiêu đề {n}", f"Nội dung {n}"),
+            context={"title": f"Tiêu đề {n}", "body": f"Nội dung {n}"},
             data={"n": n},
         )
 
@@ -69,9 +69,9 @@ def test_my_inbox_newest_first_with_its_fields(citizen, other_citizen, clock):
     clock(at(2, 10))
     notify(
         users=[citizen],
-        category=Category.HOUSEHOLD,
+        event=text_event(Category.HOUSEHOLD),
         key="test:1",
-        render=lambda: ("Hộ gia đình", "Đã xác minh"),
+        context={"title": "Hộ gia đình", "body": "Đã xác minh"},
         data={"household": 7},
     )
     first, second = Notification.objects.filter(user=citizen).order_by("id")
@@ -152,9 +152,9 @@ def test_a_stored_text_is_not_retranslated_by_the_request(citizen, clock):
     clock(at(2, 9))
     notify(
         users=[citizen],
-        category=Category.DOSSIER,
+        event="dossier.received",
         key="dossier:X:event:1",
-        render=lambda: (_("Dossier %(code)s received") % {"code": "X"}, "…"),
+        context={"code": "X", "date": "10/03/2026"},
     )
 
     response = client_for(citizen).get(INBOX, HTTP_ACCEPT_LANGUAGE="en")
@@ -328,67 +328,56 @@ def test_notify_writes_in_each_readers_language(citizen, ward, clock):
     User.objects.filter(pk=english.pk).update(language="en")
     english.refresh_from_db()
     another_vi = UserFactory(phone="+84911111112", full_name="Lê Văn Ba", ward=ward)
-    rendered = []
-
-    def render() -> tuple[str, str]:
-        rendered.append(1)
-        return (
-            _("Dossier %(code)s received") % {"code": "H20.6040-260302-0001"},
-            _("Your application was approved. The result is ready."),
-        )
-
     written = notify(
         users=[citizen, english, another_vi, citizen],
-        category=Category.DOSSIER,
+        event="dossier.approved",
         key="dossier:H20.6040-260302-0001:event:3",
-        render=render,
+        context={"code": "H20.6040-260302-0001"},
         data={"dossier": "H20.6040-260302-0001"},
     )
 
     assert written == 3
-    # rendered once per language, not once per reader
-    assert len(rendered) == 2
     assert list(
         Notification.objects.order_by("user_id").values_list("user_id", "title", "body", "data")
     ) == sorted(
         [
             (
                 citizen.pk,
-                "Hồ sơ H20.6040-260302-0001 đã được tiếp nhận",
+                "Hồ sơ H20.6040-260302-0001 đã có kết quả",
                 "Hồ sơ đã được giải quyết. Đã có kết quả.",
                 {"dossier": "H20.6040-260302-0001"},
             ),
             (
                 english.pk,
-                "Dossier H20.6040-260302-0001 received",
+                "Dossier H20.6040-260302-0001: result ready",
                 "Your application was approved. The result is ready.",
                 {"dossier": "H20.6040-260302-0001"},
             ),
             (
                 another_vi.pk,
-                "Hồ sơ H20.6040-260302-0001 đã được tiếp nhận",
+                "Hồ sơ H20.6040-260302-0001 đã có kết quả",
                 "Hồ sơ đã được giải quyết. Đã có kết quả.",
                 {"dossier": "H20.6040-260302-0001"},
             ),
         ]
     )
     assert client_for(english).get(INBOX).json()["results"][0]["title"] == (
-        "Dossier H20.6040-260302-0001 received"
+        "Dossier H20.6040-260302-0001: result ready"
     )
 
 
 def test_the_same_key_twice_leaves_one_message_per_reader(citizen, other_citizen):
     first = notify(
         users=[citizen],
-        category=Category.DOSSIER,
+        event=text_event(Category.DOSSIER),
         key="dossier:X:event:1",
-        render=lambda: ("Lần một", "Một"),
+        context={"title": "Lần một", "body": "Một"},
     )
     second = notify(
         users=[citizen, other_citizen],
-        category=Category.DOSSIER,
+        event=text_event(Category.DOSSIER),
         key="dossier:X:event:1",
-        render=lambda: ("Lần hai", "Hai"),
+        context={"title": "Lần hai", "body": "Hai"},
     )
 
     assert (first, second) == (1, 2)
@@ -403,18 +392,22 @@ def test_the_same_key_twice_leaves_one_message_per_reader(citizen, other_citizen
 def test_long_texts_are_cut_to_the_columns(citizen):
     notify(
         users=[citizen],
-        category=Category.BROADCAST,
+        event=text_event(Category.BROADCAST),
         key="broadcast:1",
-        render=lambda: ("T" * 250, "B" * 2500),
+        context={"title": "T" * 250, "body": "B" * 2500},
     )
 
     stored = Notification.objects.get()
-    assert (stored.title, stored.body, stored.data) == ("T" * 200, "B" * 2000, {})
+    # the title ends with an ellipsis where it was cut
+    assert (stored.title, stored.body, stored.data) == ("T" * 199 + "…", "B" * 2000, {})
 
 
 def test_nobody_to_tell_writes_nothing(citizen):
     written = notify(
-        users=[], category=Category.DOSSIER, key="dossier:X", render=lambda: ("x", "y")
+        users=[],
+        event=text_event(Category.DOSSIER),
+        key="dossier:X",
+        context={"title": "x", "body": "y"},
     )
 
     assert (written, Notification.objects.count()) == (0, 0)
@@ -435,15 +428,18 @@ def test_an_erased_account_keeps_no_inbox_and_gets_no_more(citizen, other_citize
 
     notify(
         users=[citizen, other_citizen],
-        category="dossier",
+        event=text_event(Category.DOSSIER),
         key="dossier:X:event:1",
-        render=lambda: ("Hồ sơ X cần bổ sung", "Đề nghị bổ sung: CCCD của Nguyễn Văn An"),
+        context={"title": "Hồ sơ X cần bổ sung", "body": "Đề nghị bổ sung: CCCD của Nguyễn Văn An"},
     )
 
     user_erase(user=citizen, password=password)
     citizen.refresh_from_db()
     written = notify(
-        users=[citizen], category="dossier", key="dossier:X:event:2", render=lambda: ("a", "b")
+        users=[citizen],
+        event=text_event(Category.DOSSIER),
+        key="dossier:X:event:2",
+        context={"title": "a", "body": "b"},
     )
 
     assert written == 0

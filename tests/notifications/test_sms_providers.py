@@ -243,7 +243,7 @@ def test_registry_refuses_an_unknown_provider():
     with pytest.raises(ValueError) as excinfo:
         get_sms_provider("viettel")
     assert str(excinfo.value) == (
-        "Unknown SMS_PROVIDER 'viettel'; choose from ['console', 'file', 'memory']"
+        "Unknown SMS_PROVIDER 'viettel'; choose from ['console', 'file', 'http', 'memory']"
     )
 
 

@@ -26,6 +26,7 @@ from services.models import Dossier, DossierExtension, DossierRating
 from services.payments import FakePaymentProvider
 from tests.conftest import client_for
 from tests.factories import PASSWORD
+from tests.notifications.text_events import text_event
 
 pytestmark = pytest.mark.django_db
 
@@ -1178,9 +1179,9 @@ def test_the_same_event_written_twice_leaves_one_message(citizen, official, cloc
     notify_citizen_of_moves(dossier, [event])
     written = notify(
         users=[citizen],
-        category=Category.DOSSIER,
+        event=text_event(Category.DOSSIER),
         key=f"dossier:{code}:event:{event.pk}",
-        render=lambda: ("Khác", "Khác"),
+        context={"title": "Khác", "body": "Khác"},
     )
 
     assert written == 1

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from notifications.errors import NotificationNotFound
 from notifications.models import (
@@ -205,36 +206,111 @@ def sms_erase_phone(*, phone: str) -> int:
     )
 
 
+@dataclass(frozen=True)
+class Message:
+    """One event told to some users: its key (unique per user), its context, its link data."""
+
+    users: Iterable[User]
+    key: str
+    context: dict[str, object]
+    data: dict | None = None
+
+
 def notify(
     *,
     users: Iterable[User],
-    category: str,
+    event: str,
     key: str,
-    render: Callable[[], tuple[str, str]],
+    context: dict[str, object],
     data: dict | None = None,
 ) -> int:
-    """Write one inbox message per recipient, rendered in the recipient's language (``render``
-    returns the title and the text, called with that language active). Call it inside the
-    transaction of the event: the message exists exactly when the event does. The same ``key``
+    """Write one inbox message per recipient and its deliveries (push, email, the SMS fallback),
+    rendered in the recipient's language from the event's templates (``notifications.events``)
+    with ``context``. Call it inside the transaction of the event: the message exists exactly
+    when the event does, and the deliveries are published after commit. The same ``key``
     written twice for a user leaves one message. Returns the number of recipients."""
-    # Nobody writes to an erased or deactivated account.
-    users = list({user.pk: user for user in users if user.is_active}.values())
-    texts: dict[str, tuple[str, str]] = {}
-    rows = []
-    for user in users:
-        language = user.language or settings.LANGUAGE_CODE
-        if language not in texts:
-            with translation.override(language):
-                title, body = render()
-            texts[language] = (str(title)[:200], str(body)[:2000])
-        title, body = texts[language]
-        rows.append(
-            Notification(
-                user=user, category=category, key=key, title=title, body=body, data=data or {}
+    return notify_many(event=event, messages=[Message(users, key, context, data)])
+
+
+def _chunked(items: list, size: int = 2000) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def notify_many(*, event: str, messages: list[Message]) -> int:
+    """``notify`` for many messages of one event at once, in a fixed number of queries (a
+    periodic run warning about many dossiers). Returns the number of (message, recipient)."""
+    from notifications.actions.deliveries import plan_deliveries, publish_on_commit
+    from notifications.events import get_event
+    from notifications.models import Channel, TemplateChannel
+    from notifications.rendering import TemplateSet
+
+    kind = get_event(event)
+    by_id: dict[int, User] = {}
+    audience: list[tuple[Message, list[User]]] = []
+    for message in messages:
+        # Nobody writes to an erased or deactivated account.
+        users = list({u.pk: u for u in message.users if u.is_active}.values())
+        by_id.update((u.pk, u) for u in users)
+        audience.append((message, users))
+    total = sum(len(users) for _, users in audience)
+    if not total:
+        return 0
+    keys = sorted({m.key for m, _ in audience})
+    ids = list(by_id)
+    existing: set[tuple[int, str]] = set()
+    for chunk in _chunked(ids):
+        existing.update(
+            Notification.objects.filter(user_id__in=chunk, key__in=keys).values_list(
+                "user_id", "key"
             )
         )
+    templates = TemplateSet([kind.name])
+    texts: dict[str, dict[str, dict[str, tuple[str, str]]]] = {}
+    rows = []
+    for message, users in audience:
+        context = {k: "" if v is None else v for k, v in message.context.items()}
+        per_language = texts.setdefault(message.key, {})
+        for user in users:
+            if (user.pk, message.key) in existing:
+                continue
+            language = user.language or settings.LANGUAGE_CODE
+            if language not in per_language:
+                per_language[language] = {
+                    channel: astuple(templates.render(kind, channel, language, context))
+                    for channel in TemplateChannel.values
+                    if channel != TemplateChannel.SMS or kind.sms_fallback
+                }
+            t = per_language[language]
+            title, body = t[TemplateChannel.INBOX]
+            rows.append(
+                Notification(
+                    user=user,
+                    category=kind.category,
+                    event=kind.name,
+                    key=message.key,
+                    title=title,
+                    body=body,
+                    data=message.data or {},
+                    fallback_text=t[Channel.SMS][1] if kind.sms_fallback else "",
+                )
+            )
+    if not rows:
+        return total
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    # Read back the rows this call wrote (a concurrent writer of the same key may have won some:
+    # its deliveries and ours meet in a unique index).
+    wanted = {(n.user_id, n.key) for n in rows}
+    written: list[Notification] = []
+    fresh_ids = sorted({user_id for user_id, _ in wanted})
+    for chunk in _chunked(fresh_ids):
+        written += [
+            n
+            for n in Notification.objects.filter(user_id__in=chunk, key__in=keys)
+            if (n.user_id, n.key) in wanted
+        ]
+    publish_on_commit(plan_deliveries(notifications=written, users=by_id, texts=texts))
+    return total
 
 
 def notification_read(*, user: User, notification_id: int) -> Notification:
@@ -244,8 +320,9 @@ def notification_read(*, user: User, notification_id: int) -> Notification:
         raise NotificationNotFound()
     if notification.read_at is None:
         notification.read_at = timezone.now()
+        # Read: no SMS stands in for it any more.
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at
+            read_at=notification.read_at, fallback_due_at=None
         )
     return notification
 
@@ -253,5 +330,38 @@ def notification_read(*, user: User, notification_id: int) -> Notification:
 def notifications_read_all(*, user: User) -> int:
     """Mark every unread message of the user read; returns how many were unread."""
     return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
+        read_at=timezone.now(), fallback_due_at=None
     )
+
+
+def notification_preferences_update(
+    *,
+    user: User,
+    language: str | None = None,
+    quiet_hours: dict | object | None = ...,
+    channels: dict[str, dict[str, bool]] | None = None,
+) -> None:
+    """Change what the user asked for; what is not given stays. ``quiet_hours`` None clears
+    them. A mandatory category (security, emergency) cannot be turned off: the API refuses it
+    before this is called, and this ignores it."""
+    from notifications.events import MANDATORY_CATEGORIES
+    from notifications.models import NotificationPreference
+
+    with transaction.atomic():
+        pref, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        if channels:
+            disabled = set(pref.disabled)
+            for category, per_channel in channels.items():
+                if category in MANDATORY_CATEGORIES:
+                    continue
+                for channel, enabled in per_channel.items():
+                    (disabled.discard if enabled else disabled.add)(f"{category}:{channel}")
+            pref.disabled = sorted(disabled)
+        if quiet_hours is None:
+            pref.quiet_start = pref.quiet_end = None
+        elif quiet_hours is not ...:
+            pref.quiet_start, pref.quiet_end = quiet_hours["start"], quiet_hours["end"]
+        pref.save()
+        if language and language != user.language:
+            user.language = language
+            user.save(update_fields=["language"])
