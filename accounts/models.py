@@ -235,6 +235,7 @@ class AccessPurpose(models.TextChoices):
     ADMIN_VIEW = "admin_view", _("Viewed in the administration site")
     HOUSEHOLD_VERIFICATION = "household_verification", _("Household verification")
     DOSSIER_PROCESSING = "dossier_processing", _("Processing of a dossier")
+    EMERGENCY_RESPONSE = "emergency_response", _("Emergency response")
 
 
 class AccessResource(models.TextChoices):
@@ -245,6 +246,7 @@ class AccessResource(models.TextChoices):
     HOUSEHOLD_MEMBER = "household_member", _("household member")
     DOSSIER = "dossier", _("dossier")
     NOTIFICATION = "notification", _("notification")
+    CHECK_IN = "check_in", _("emergency check-in")
 
 
 class DataAccessLog(models.Model):

@@ -42,8 +42,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "services.view_dossier",
         "services.decide_dossier",
         "services.assign_dossier",
+        # The second pair of eyes on an emergency broadcast (BROADCAST_EMERGENCY_APPROVAL).
+        "notifications.view_broadcast",
+        "notifications.approve_broadcast",
     ],
-    Role.BROADCASTING: _DESK,
+    # Notices and emergency alerts to the wards of their units.
+    Role.BROADCASTING: [
+        *_DESK,
+        "notifications.view_broadcast",
+        "notifications.send_broadcast",
+    ],
     Role.PROVINCE_ADMIN: [
         *_HOUSEHOLDS,
         "services.view_dossier",
@@ -68,6 +76,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "notifications.add_notificationtemplate",
         "notifications.change_notificationtemplate",
         "notifications.delete_notificationtemplate",
+        "notifications.view_broadcast",
+        "notifications.send_broadcast",
+        "notifications.approve_broadcast",
     ],
 }
 

@@ -92,6 +92,7 @@ def user_export(*, user: User) -> dict[str, Any]:
     """Every piece of personal data held about the user. Other apps add their sections here."""
     from digital_address.selectors import household_export
     from notifications.selectors import (
+        check_ins_export,
         notification_preferences,
         notifications_export,
         sms_for_phone,
@@ -134,6 +135,7 @@ def user_export(*, user: User) -> dict[str, Any]:
         "sms": sms_for_phone(phone=user.phone),
         "notifications": notifications_export(user=user),
         "notification_preferences": _preferences(notification_preferences(user=user)),
+        "check_ins": check_ins_export(user=user),
         "households": household_export(user=user),
         "access_log": [
             {

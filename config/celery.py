@@ -30,6 +30,7 @@ app.conf.update(
         "accounts.sweep_undispatched_otps": {"queue": Queues.MAINTENANCE},
         "notifications.sweep_stuck_sms": {"queue": Queues.MAINTENANCE},
         "notifications.sweep_deliveries": {"queue": Queues.MAINTENANCE},
+        "notifications.start_due_broadcasts": {"queue": Queues.MAINTENANCE},
         "accounts.purge_expired_otps": {"queue": Queues.MAINTENANCE},
         "accounts.purge_login_failures": {"queue": Queues.MAINTENANCE},
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
@@ -65,6 +66,10 @@ app.conf.update(
         },
         "sweep-deliveries": {
             "task": "notifications.sweep_deliveries",
+            "schedule": 30.0,
+        },
+        "start-due-broadcasts": {
+            "task": "notifications.start_due_broadcasts",
             "schedule": 30.0,
         },
         "sweep-undispatched-otps": {

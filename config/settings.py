@@ -260,6 +260,9 @@ SPECTACULAR_SETTINGS = {
         "InvitableRelationshipEnum": "digital_address.models.INVITABLE_RELATIONSHIPS",
         "DossierStatusEnum": "services.models.DossierStatus",
         "DossierChannelEnum": "services.models.Channel",
+        "BroadcastKindEnum": "notifications.models.BroadcastKind",
+        "BroadcastStatusEnum": "notifications.models.BroadcastStatus",
+        "CheckInStatusEnum": "notifications.models.CheckInStatus",
     },
 }
 
@@ -356,6 +359,12 @@ NOTIFICATION_SMS_FALLBACK_MINUTES = env.int("NOTIFICATION_SMS_FALLBACK_MINUTES",
 # Notification SMS (not OTPs) per user per day, and for the whole deployment per day.
 NOTIFICATION_SMS_PER_USER_DAILY = env.int("NOTIFICATION_SMS_PER_USER_DAILY", default=5)
 NOTIFICATION_SMS_DAILY_BUDGET = env.int("NOTIFICATION_SMS_DAILY_BUDGET", default=5000)
+# An emergency broadcast waits for a second official's approval before it goes.
+BROADCAST_EMERGENCY_APPROVAL = env.bool("BROADCAST_EMERGENCY_APPROVAL", default=False)
+# Recipients written per transaction of a broadcast's fan-out.
+BROADCAST_FANOUT_CHUNK = env.int("BROADCAST_FANOUT_CHUNK", default=5000)
+# A broadcast still sending and untouched this long lost its fan-out task: it is published again.
+BROADCAST_FANOUT_STALE_SECONDS = env.int("BROADCAST_FANOUT_STALE_SECONDS", default=120)
 # Shared secrets for delivery receipts, per provider: "http=secret,fcm=other".
 DELIVERY_RECEIPT_SECRETS = env.dict("DELIVERY_RECEIPT_SECRETS", default={})
 

@@ -80,7 +80,15 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MemberInline(ReadOnlyInline):
     model = HouseholdMember
-    fields = ["full_name", "date_of_birth", "relationship", "has_account", "joined_at", "ended_at"]
+    fields = [
+        "full_name",
+        "date_of_birth",
+        "relationship",
+        "has_account",
+        "needs_assistance",
+        "joined_at",
+        "ended_at",
+    ]
     readonly_fields = fields
 
     @admin.display(boolean=True, description=_("has an account"))

@@ -274,6 +274,12 @@ class HouseholdMember(models.Model):
     )
     joined_at = models.DateTimeField(_("joined"), default=timezone.now)
     ended_at = models.DateTimeField(_("left"), null=True, blank=True)
+    # Needs help in an emergency whatever their age (a disability, an illness, pregnancy): the
+    # household or an official flags it; rescue teams see them among the non-responders.
+    # db_default: the CSV import writes members with raw SQL that names its own columns.
+    needs_assistance = models.BooleanField(
+        _("needs assistance in emergencies"), default=False, db_default=False
+    )
 
     class Meta:
         verbose_name = _("household member")

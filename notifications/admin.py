@@ -22,6 +22,7 @@ from notifications.actions.deliveries import delivery_resend
 from notifications.events import event_choices, get_event
 from notifications.models import (
     RESENDABLE_STATUSES,
+    Broadcast,
     Delivery,
     DeliveryStatus,
     NotificationTemplate,
@@ -366,3 +367,74 @@ def _preview_html(channel: str, title: str, body: str) -> str:
             )
         )
     return format_html_join("", "<div><strong>{}:</strong> {}</div>", lines)
+
+
+# --- broadcasts -------------------------------------------------------------------------------
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+    """The broadcasts of the official's units, with their progress. They are written through
+    the API (``official/broadcasts/``), which checks the target against the units managed."""
+
+    list_display = ["title", "kind", "status", "scheduled_at", "recipients", "inbox_written"]
+    list_filter = ["kind", "status"]
+    date_hierarchy = "scheduled_at"
+    search_fields = ["title"]
+    fields = [
+        "title",
+        "body",
+        "kind",
+        "status",
+        "province",
+        "target_wards",
+        "send_sms",
+        "scheduled_at",
+        "expires_at",
+        "created_by",
+        "approved_by",
+        "approved_at",
+        "cancelled_by",
+        "cancelled_at",
+        "started_at",
+        "sent_at",
+        "recipients",
+        "inbox_written",
+        "progress",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        from notifications.selectors import broadcasts_visible_to
+
+        return broadcasts_visible_to(official=request.user).select_related(
+            "created_by", "approved_by", "cancelled_by", "province"
+        )
+
+    @admin.display(description=_("wards"))
+    def target_wards(self, obj: Broadcast) -> str:
+        return ", ".join(f"{w.name} ({w.code})" for w in obj.wards.order_by("code")) or "—"
+
+    @admin.display(description=_("Progress"))
+    def progress(self, obj: Broadcast) -> str:
+        from notifications.selectors import broadcast_progress
+
+        p = broadcast_progress(obj)
+        lines = [
+            (
+                channel.upper(),
+                _("%(sent)d sent, %(delivered)d delivered, %(failed)d failed, %(waiting)d waiting")
+                % p[channel],
+            )
+            for channel in ("push", "sms")
+        ]
+        return format_html_join("", "<div><strong>{}:</strong> {}</div>", lines)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -19,3 +19,12 @@ class InvalidSignature(DomainError):
     status_code = 403
     code = "invalid_signature"
     default_message = _("The signature of this request is missing or wrong.")
+
+
+class BroadcastNotFound(NotificationNotFound):
+    """No such broadcast among those the official (or, for check-ins, the recipient) may see."""
+
+
+class BroadcastRefused(DomainError):
+    code = "invalid"
+    default_message = _("This broadcast cannot be sent as asked.")

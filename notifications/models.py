@@ -118,6 +118,14 @@ class Notification(models.Model):
     # the message is still unread (cleared once the fallback is decided or the message read).
     fallback_text = models.CharField(max_length=400, blank=True)
     fallback_due_at = models.DateTimeField(null=True, blank=True)
+    # The area broadcast it belongs to (its progress and check-ins are counted through it).
+    broadcast = models.ForeignKey(
+        "notifications.Broadcast",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
 
     class Meta:
         verbose_name = _("notification")
@@ -286,3 +294,153 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}"
+
+
+class BroadcastKind(models.TextChoices):
+    INFORMATION = "information", _("Information")
+    WARNING = "warning", _("Warning")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class BroadcastStatus(models.TextChoices):
+    PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Broadcast(models.Model):
+    """A notice to everyone of some wards, or of the whole province: an inbox message for each
+    person once (members of households there with an account, and users whose profile ward is
+    there), a push to their devices, and for emergencies an SMS to those without one."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), max_length=2000)
+    kind = models.CharField(_("kind"), max_length=12, choices=BroadcastKind.choices)
+    # The whole province (a province administrator's), or the wards below.
+    province = models.ForeignKey(
+        "digital_address.Province",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="broadcasts",
+        verbose_name=_("whole province"),
+    )
+    wards = models.ManyToManyField(
+        "digital_address.Ward", related_name="broadcasts", blank=True, verbose_name=_("wards")
+    )
+    # Push is always sent; "sms" (emergencies only) also texts those without a push device.
+    send_sms = models.BooleanField(_("SMS to people without the app"), default=False)
+    scheduled_at = models.DateTimeField(_("send at"))
+    expires_at = models.DateTimeField(_("expires"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=BroadcastStatus.choices,
+        default=BroadcastStatus.SCHEDULED,
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    approved_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # Fan-out progress, written in the transaction of each chunk: a worker killed in the middle
+    # resumes after the last user id of the last committed chunk.
+    fanout_cursor = models.BigIntegerField(default=0, editable=False)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+    inbox_written = models.PositiveIntegerField(_("inbox messages written"), default=0)
+    started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("broadcast")
+        verbose_name_plural = _("broadcasts")
+        ordering = ["-scheduled_at", "-id"]
+        permissions = [
+            ("send_broadcast", "Can send broadcasts to the units they manage"),
+            ("approve_broadcast", "Can approve another official's emergency broadcast"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=BroadcastKind.values), name="broadcast_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=BroadcastStatus.values), name="broadcast_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(send_sms=False) | Q(kind="emergency"),
+                name="broadcast_sms_only_emergency",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_at"], name="broadcast_due_idx"),
+            models.Index(fields=["status", "expires_at"], name="broadcast_active_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CheckInStatus(models.TextChoices):
+    SAFE = "safe", _("Safe")
+    NEED_HELP = "need_help", _("Need help")
+
+
+class CheckIn(models.Model):
+    """A recipient's answer to an emergency: safe, or needs help (where, what). One per person
+    per broadcast; answering again replaces it. It speaks for the person's household."""
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="check_ins")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="check_ins")
+    household = models.ForeignKey(
+        "digital_address.Household",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="check_ins",
+    )
+    ward = models.ForeignKey(
+        "digital_address.Ward", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=10, choices=CheckInStatus.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [
+            models.UniqueConstraint(fields=["broadcast", "user"], name="check_in_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=CheckInStatus.values), name="check_in_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broadcast_id} · {self.user_id} · {self.status}"

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from notifications.models import Notification, SmsMessage
+from accounts.models import User
+from accounts.selectors import official_ward_codes
+from digital_address.models import Household, HouseholdMember, Ward
+from notifications.models import Broadcast, BroadcastStatus, Notification, SmsMessage
 
 
 def sms_for_phone(*, phone: str) -> list[dict[str, Any]]:
@@ -89,3 +93,210 @@ def notification_preferences(*, user) -> dict[str, Any]:
         },
         "mandatory": sorted(MANDATORY_CATEGORIES),
     }
+
+
+# --- broadcasts -------------------------------------------------------------------------------
+
+# Vulnerable in an emergency whatever else: the elderly (Law on the Elderly: 60 and over) and
+# children (Law on Children: under 16), and members flagged as needing assistance.
+ELDERLY_AGE = 60
+CHILD_AGE = 16
+
+
+def target_wards(broadcast: Broadcast) -> QuerySet[Ward]:
+    if broadcast.province_id:
+        return Ward.objects.filter(province_id=broadcast.province_id)
+    return broadcast.wards.all()
+
+
+def audience(broadcast: Broadcast) -> QuerySet[User]:
+    """Each person once: active users who are current members of a household in the target,
+    or whose profile ward is in it."""
+    wards = target_wards(broadcast).values("code")
+    members = HouseholdMember.objects.filter(
+        user_id=OuterRef("pk"), ended_at__isnull=True, household__ward_id__in=wards
+    )
+    return User.objects.filter(Q(ward_id__in=wards) | Exists(members), is_active=True)
+
+
+def broadcasts_visible_to(*, official: User) -> QuerySet[Broadcast]:
+    """The broadcasts of the official's units: any targeting one of their wards, and the
+    province-wide ones of their wards' province."""
+    codes = official_ward_codes(user=official)
+    broadcasts = Broadcast.objects.all()
+    if codes is None:
+        return broadcasts
+    provinces = Ward.objects.filter(code__in=codes).values("province_id")
+    return broadcasts.filter(Q(wards__code__in=codes) | Q(province_id__in=provinces)).distinct()
+
+
+def active_broadcasts(*, ward: Ward) -> QuerySet[Broadcast]:
+    """Sent and not expired, for this ward or its whole province: what anyone there should see."""
+    now = timezone.now()
+    return (
+        Broadcast.objects.filter(status=BroadcastStatus.SENT, expires_at__gt=now)
+        .filter(Q(wards=ward) | Q(province_id=ward.province_id))
+        .distinct()
+        .order_by("-sent_at", "-id")
+    )
+
+
+def years_ago(today: date, years: int) -> date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def vulnerable_members(broadcast: Broadcast) -> QuerySet[HouseholdMember]:
+    """Current members of the target's households who are elderly, children or flagged."""
+    today = timezone.localdate()
+    return HouseholdMember.objects.filter(
+        Q(date_of_birth__lte=years_ago(today, ELDERLY_AGE))
+        | Q(date_of_birth__gt=years_ago(today, CHILD_AGE))
+        | Q(needs_assistance=True),
+        ended_at__isnull=True,
+        household__ward_id__in=target_wards(broadcast).values("code"),
+    )
+
+
+def households_in_target(broadcast: Broadcast) -> QuerySet[Household]:
+    return Household.objects.filter(ward_id__in=target_wards(broadcast).values("code"))
+
+
+def broadcast_progress(broadcast: Broadcast) -> dict[str, Any]:
+    """Recipients, inbox rows written, and the push and SMS deliveries by outcome."""
+    from django.db.models import Count
+
+    from notifications.models import Delivery, DeliveryStatus
+
+    S = DeliveryStatus
+    rows = {
+        row["channel"]: row
+        for row in Delivery.objects.filter(notification__broadcast=broadcast)
+        .values("channel")
+        .annotate(
+            sent=Count("pk", filter=Q(status__in=[S.SENT, S.DELIVERED])),
+            delivered=Count("pk", filter=Q(status=S.DELIVERED)),
+            failed=Count("pk", filter=Q(status__in=[S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE])),
+            waiting=Count("pk", filter=Q(status__in=[S.CREATED, S.SENDING, S.TEMPORARY_FAILURE])),
+        )
+    }
+    empty = {"sent": 0, "delivered": 0, "failed": 0, "waiting": 0}
+    return {
+        "recipients": broadcast.recipients,
+        "inbox_written": broadcast.inbox_written,
+        "push": {k: rows.get("push", empty)[k] for k in empty},
+        "sms": {k: rows.get("sms", empty)[k] for k in empty},
+    }
+
+
+REPORT_LIMIT = 500
+
+
+def _place(household: Household) -> dict[str, Any]:
+    return {
+        "code": household.formatted_code,
+        "address": household.address_line,
+        "ward": household.ward_id,
+        "latitude": household.latitude,
+        "longitude": household.longitude,
+    }
+
+
+def _age(born: date | None, today: date) -> int | None:
+    if born is None:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def check_in_report(
+    broadcast: Broadcast, *, ward: int | None = None, visible: frozenset[int] | None = None
+) -> dict[str, Any]:
+    """What a response team needs: answers per ward, who needs help (where), and the
+    vulnerable members of households nobody answered for. ``ward`` narrows the lists;
+    ``visible`` (the official's wards; None: all) keeps other units' people out of them."""
+    from django.db.models import Count
+
+    from notifications.models import CheckIn, CheckInStatus
+    from notifications.phone_display import mask_phone
+
+    answers = CheckIn.objects.filter(broadcast=broadcast)
+    wards = list(target_wards(broadcast).order_by("code").values_list("code", "name"))
+    counts = {
+        row["ward_id"]: row
+        for row in answers.values("ward_id").annotate(
+            safe=Count("pk", filter=Q(status=CheckInStatus.SAFE)),
+            need_help=Count("pk", filter=Q(status=CheckInStatus.NEED_HELP)),
+        )
+    }
+    need_help = answers.filter(status=CheckInStatus.NEED_HELP)
+    vulnerable = vulnerable_members(broadcast).exclude(
+        household_id__in=answers.exclude(household_id=None).values("household_id")
+    )
+    if ward is not None:
+        need_help = need_help.filter(ward_id=ward)
+        vulnerable = vulnerable.filter(household__ward_id=ward)
+    if visible is not None:
+        need_help = need_help.filter(ward_id__in=visible)
+        vulnerable = vulnerable.filter(household__ward_id__in=visible)
+    today = timezone.localdate()
+    return {
+        "recipients": broadcast.recipients,
+        "wards": [
+            {
+                "ward": code,
+                "name": name,
+                "safe": counts.get(code, {}).get("safe", 0),
+                "need_help": counts.get(code, {}).get("need_help", 0),
+            }
+            for code, name in wards
+        ],
+        "need_help": [
+            {
+                "user": c.user_id,
+                "full_name": c.user.full_name,
+                "phone": mask_phone(c.user.phone),
+                "note": c.note,
+                "latitude": c.latitude,
+                "longitude": c.longitude,
+                "household": _place(c.household) if c.household else None,
+                "updated_at": c.updated_at,
+            }
+            for c in need_help.select_related("user", "household").order_by("-updated_at")[
+                :REPORT_LIMIT
+            ]
+        ],
+        "need_help_total": need_help.count(),
+        "vulnerable_not_responded": [
+            {
+                "member": m.pk,
+                "user_id": m.user_id,
+                "full_name": m.full_name,
+                "age": _age(m.date_of_birth, today),
+                "needs_assistance": m.needs_assistance,
+                "household": _place(m.household),
+            }
+            for m in vulnerable.select_related("household").order_by("household__ward_id", "pk")[
+                :REPORT_LIMIT
+            ]
+        ],
+        "vulnerable_not_responded_total": vulnerable.count(),
+    }
+
+
+def check_ins_export(*, user) -> list[dict[str, Any]]:
+    """The user's answers to emergencies, for their export of personal data."""
+    from notifications.models import CheckIn
+
+    return [
+        {
+            "broadcast": c.broadcast_id,
+            "status": c.status,
+            "note": c.note,
+            "latitude": str(c.latitude) if c.latitude is not None else None,
+            "longitude": str(c.longitude) if c.longitude is not None else None,
+            "updated_at": timezone.localtime(c.updated_at).isoformat(),
+        }
+        for c in CheckIn.objects.filter(user=user).order_by("created_at")
+    ]

@@ -42,3 +42,22 @@ def sweep_deliveries() -> dict[str, int]:
     from notifications.actions.deliveries import deliveries_sweep
 
     return deliveries_sweep()
+
+
+@shared_task(name="notifications.fan_out_broadcast", acks_late=True)
+def fan_out_broadcast(broadcast_id: int) -> bool:
+    """Write the next chunks of a broadcast; publishes itself again until it is done. Safe to
+    run twice or after a dead worker: chunks commit with the cursor, under the row lock."""
+    from notifications.actions.broadcasts import broadcast_fan_out
+
+    done = broadcast_fan_out(broadcast_id=broadcast_id)
+    if not done:
+        fan_out_broadcast.apply_async(args=[broadcast_id])
+    return done
+
+
+@shared_task(name="notifications.start_due_broadcasts", acks_late=True)
+def start_due_broadcasts() -> int:
+    from notifications.actions.broadcasts import broadcasts_start_due
+
+    return len(broadcasts_start_due())

@@ -26,7 +26,7 @@ from config.errors import DomainError
 from digital_address.actions.households import household_memberships_erase
 from digital_address.vietnamese_text import strip_diacritics
 from notifications.actions import sms_erase_phone, sms_queue
-from notifications.models import Notification, NotificationPreference
+from notifications.models import CheckIn, Notification, NotificationPreference
 from notifications.phone_display import mask_phone
 
 
@@ -223,6 +223,8 @@ def user_erase(*, user: User, password: str) -> None:
         # The inbox quotes the citizen's dossiers (what was missing, why refused).
         Notification.objects.filter(user=user).delete()
         NotificationPreference.objects.filter(user=user).delete()
+        # Where they were and what they needed during an emergency.
+        CheckIn.objects.filter(user=user).delete()
         household_memberships_erase(user=user, phone=old_phone)
         user.phone = f"erased-{user.pk}"
         user.full_name = ""

@@ -22,6 +22,33 @@ urlpatterns = [
         views.NotificationPreferencesView.as_view(),
         name="notification-preferences",
     ),
+    path("broadcasts/active/", views.ActiveBroadcastsView.as_view(), name="broadcasts-active"),
+    path("broadcasts/<int:pk>/check-in/", views.CheckInView.as_view(), name="broadcast-check-in"),
+    path(
+        "official/broadcasts/",
+        views.OfficialBroadcastListView.as_view(),
+        name="official-broadcast-list",
+    ),
+    path(
+        "official/broadcasts/<int:pk>/",
+        views.OfficialBroadcastDetailView.as_view(),
+        name="official-broadcast-detail",
+    ),
+    path(
+        "official/broadcasts/<int:pk>/approve/",
+        views.OfficialBroadcastApproveView.as_view(),
+        name="official-broadcast-approve",
+    ),
+    path(
+        "official/broadcasts/<int:pk>/cancel/",
+        views.OfficialBroadcastCancelView.as_view(),
+        name="official-broadcast-cancel",
+    ),
+    path(
+        "official/broadcasts/<int:pk>/check-ins/",
+        views.OfficialCheckInReportView.as_view(),
+        name="official-broadcast-check-ins",
+    ),
     path(
         "webhooks/delivery-receipts/<slug:provider>/",
         views.DeliveryReceiptView.as_view(),
