@@ -238,6 +238,13 @@ class Delivery(models.Model):
                 fields=["updated_at"], condition=Q(status="sending"), name="delivery_sending_idx"
             ),
             models.Index(fields=["created_at"], name="delivery_created_idx"),
+            # The SMS budget's count: today's SMS sent or to be sent (a few thousand a day), not
+            # every delivery of the day (one province-wide broadcast writes 300 000 pushes).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(channel="sms") & ~Q(status="technical-failure", attempts=0),
+                name="delivery_sms_counted_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -187,7 +187,8 @@ def database_sessions(*, waiting_to_insert_inbox_rows: bool = False) -> int:
     params: list[str] = []
     if waiting_to_insert_inbox_rows:
         sql += " AND wait_event_type = 'Lock' AND query LIKE %s"
-        params.append("INSERT INTO notifications_notification %")
+        # The chunk's statement (on PostgreSQL one statement writes the inbox rows and pushes).
+        params.append("%INSERT INTO notifications_notification %")
     with connection.cursor() as cursor:
         # Within a transaction PostgreSQL answers from a snapshot of the activity taken at the
         # first look; this asks again.
