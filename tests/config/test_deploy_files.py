@@ -9,9 +9,11 @@ Python module, Celery app and queue that the compose file or the Dockerfile name
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +216,18 @@ def test_readme_documents_every_environment_variable_the_settings_read():
 
     assert "SECRET_KEY" in read
     assert sorted(name for name in read if f"`{name}`" not in readme) == []
+
+
+def test_makemigrations_check_runs_without_a_secret_and_finds_every_model_migrated():
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert (result.returncode, result.stdout.strip()) == (0, "No changes detected"), result.stderr
