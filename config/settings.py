@@ -363,6 +363,11 @@ NOTIFICATION_SMS_DAILY_BUDGET = env.int("NOTIFICATION_SMS_DAILY_BUDGET", default
 BROADCAST_EMERGENCY_APPROVAL = env.bool("BROADCAST_EMERGENCY_APPROVAL", default=False)
 # Recipients written per transaction of a broadcast's fan-out.
 BROADCAST_FANOUT_CHUNK = env.int("BROADCAST_FANOUT_CHUNK", default=5000)
+# Fan-out tasks writing one broadcast side by side, each its share of the audience (user id
+# modulo the count): the database's cores, not one statement at a time.
+BROADCAST_FANOUT_LANES = env.int("BROADCAST_FANOUT_LANES", default=2)
+if not 1 <= BROADCAST_FANOUT_LANES <= 16:
+    raise ImproperlyConfigured("BROADCAST_FANOUT_LANES is between 1 and 16.")
 # A broadcast still sending and untouched this long lost its fan-out task: it is published again.
 BROADCAST_FANOUT_STALE_SECONDS = env.int("BROADCAST_FANOUT_STALE_SECONDS", default=120)
 # Shared secrets for delivery receipts, per provider: "http=secret,fcm=other".

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,6 +20,7 @@ from digital_address.actions.households import (
     external_code_attach,
     household_reject,
     household_verify,
+    member_assistance_set,
 )
 from digital_address.errors import HouseholdChanged
 from digital_address.events import household_read_record
@@ -120,6 +122,28 @@ class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason for rejection"), max_length=500, widget=forms.Textarea)
     # The version the official was shown: a change by the citizen meanwhile refuses the decision.
     updated_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
+
+
+class AssistanceForm(forms.Form):
+    """Who in the household needs help in an emergency: one box per current member."""
+
+    members = forms.ModelMultipleChoiceField(
+        label=_("Needs assistance in emergencies"),
+        queryset=HouseholdMember.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "A disability, an illness, pregnancy: whatever their age. The emergency check-in "
+            "report lists them among the vulnerable members who have not answered."
+        ),
+    )
+
+    def __init__(self, *args, household: Household, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = household.members.filter(ended_at__isnull=True).order_by("id")
+        self.fields["members"].queryset = current
+        self.fields["members"].label_from_instance = lambda m: m.full_name
+        self.initial.setdefault("members", [m for m in current if m.needs_assistance])
 
 
 class OccupancyFilter(admin.SimpleListFilter):
@@ -279,6 +303,11 @@ class HouseholdAdmin(admin.ModelAdmin):
                 name="digital_address_household_reject",
             ),
             path(
+                "<int:pk>/assistance/",
+                self.admin_site.admin_view(self.assistance_view),
+                name="digital_address_household_assistance",
+            ),
+            path(
                 "<int:pk>/external-code/",
                 self.admin_site.admin_view(self.external_code_view),
                 name="digital_address_household_external_code",
@@ -337,6 +366,41 @@ class HouseholdAdmin(admin.ModelAdmin):
                 actor=request.user, household=household, scheme=data["scheme"], code=data["code"]
             ),
         )
+
+    def assistance_view(self, request: HttpRequest, pk: int):
+        household = self._household_or_404(request, pk)
+        form = AssistanceForm(request.POST or None, household=household)
+
+        def save(data) -> None:
+            flagged = {m.pk for m in data["members"]}
+            with transaction.atomic():
+                for member in form.fields["members"].queryset:
+                    if member.needs_assistance != (member.pk in flagged):
+                        member_assistance_set(
+                            actor=request.user,
+                            household=household,
+                            member_id=member.pk,
+                            needs_assistance=member.pk in flagged,
+                        )
+
+        response = self._form_view(
+            request,
+            household,
+            form,
+            _("Who needs assistance in emergencies at %(code)s")
+            % {"code": household.formatted_code},
+            save,
+        )
+        if request.method == "GET":
+            # The form names every current member.
+            household_read_record(
+                official=request.user,
+                household=household,
+                members=form.fields["members"].queryset,
+                channel=AccessChannel.ADMIN,
+                purpose=AccessPurpose.EMERGENCY_RESPONSE,
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_verify": self._can_verify(request)}

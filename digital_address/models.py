@@ -426,6 +426,7 @@ class HouseholdEventKind(models.TextChoices):
     MEMBER_INVITED = "member_invited", _("Member invited")
     MEMBER_JOINED = "member_joined", _("Member joined")
     MEMBER_LEFT = "member_left", _("Member left")
+    MEMBER_UPDATED = "member_updated", _("Member details changed")
     HEAD_CHANGED = "head_changed", _("New head of household")
     VACATED = "vacated", _("Nobody lives here any more")
     EXTERNAL_CODE_ATTACHED = "external_code", _("External code attached")

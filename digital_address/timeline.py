@@ -9,6 +9,7 @@ from digital_address.models import (
     ExternalCodeScheme,
     Household,
     HouseholdEvent,
+    HouseholdMember,
     Relationship,
     VerificationStatus,
 )
@@ -19,6 +20,9 @@ _FIELD_LABELS = {
     "hamlet": Household._meta.get_field("hamlet").verbose_name,
     "latitude": Household._meta.get_field("latitude").verbose_name,
     "longitude": Household._meta.get_field("longitude").verbose_name,
+    "full_name": HouseholdMember._meta.get_field("full_name").verbose_name,
+    "date_of_birth": HouseholdMember._meta.get_field("date_of_birth").verbose_name,
+    "needs_assistance": HouseholdMember._meta.get_field("needs_assistance").verbose_name,
 }
 
 
@@ -44,6 +48,12 @@ def event_summary(event: HouseholdEvent) -> str:
     if data.get("fields"):
         names = ", ".join(str(_FIELD_LABELS.get(f, f)) for f in data["fields"])
         parts.append(_("changed: %(fields)s") % {"fields": names})
+    if "needs_assistance" in data:
+        parts.append(
+            _("flagged as needing assistance in emergencies")
+            if data["needs_assistance"]
+            else _("no longer flagged as needing assistance")
+        )
     if data.get("reason") and data["reason"] != "erased":
         parts.append(_("reason: %(reason)s") % {"reason": data["reason"]})
     for key in ("relationship", "previous_relationship"):

@@ -101,8 +101,10 @@ class Notification(models.Model):
     about (so it is never lost), in the recipient's language. ``key`` names the event: writing
     the same event twice (a task run twice) leaves one message."""
 
+    # No index of its own: the unique (user, key) and the inbox's (user, -id) lead with it, and
+    # a province-wide broadcast writes 500 000 rows into every index.
     user = models.ForeignKey(
-        "accounts.User", on_delete=models.CASCADE, related_name="notifications"
+        "accounts.User", on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     # The event type (notifications.events), which names its templates and its fallback rule.
@@ -185,8 +187,13 @@ class Delivery(models.Model):
     is sent. Its id is our reference at the provider (receipts name it)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: the unique (notification, channel) leads with it. Every claim and
+    # every outcome rewrites each index entry of the row (a status change is never a HOT update).
     notification = models.ForeignKey(
-        "notifications.Notification", on_delete=models.CASCADE, related_name="deliveries"
+        "notifications.Notification",
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        db_index=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     status = models.CharField(
@@ -369,9 +376,9 @@ class Broadcast(models.Model):
         verbose_name=_("cancelled by"),
     )
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
-    # Fan-out progress, written in the transaction of each chunk: a worker killed in the middle
-    # resumes after the last user id of the last committed chunk.
-    fanout_cursor = models.BigIntegerField(default=0, editable=False)
+    # The fan-out's lanes (BROADCAST_FANOUT_LANES when it started), each with its cursor.
+    fanout_lanes = models.PositiveSmallIntegerField(default=1, editable=False)
+    # Fan-out progress, added to in the transaction of each chunk.
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     inbox_written = models.PositiveIntegerField(_("inbox messages written"), default=0)
     started_at = models.DateTimeField(_("sending started"), null=True, blank=True)
@@ -405,6 +412,26 @@ class Broadcast(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class BroadcastLane(models.Model):
+    """One of a broadcast's parallel fan-out lanes: the audience's users whose id, divided by
+    the number of lanes, leaves ``lane``, written in id order. Its cursor commits with each
+    chunk: a worker killed in the middle resumes the lane after its last committed chunk."""
+
+    broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="lanes")
+    lane = models.PositiveSmallIntegerField()
+    cursor = models.BigIntegerField(default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["broadcast", "lane"], name="broadcast_lane_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broadcast_id}/{self.lane}"
 
 
 class CheckInStatus(models.TextChoices):

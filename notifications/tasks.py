@@ -45,14 +45,15 @@ def sweep_deliveries() -> dict[str, int]:
 
 
 @shared_task(name="notifications.fan_out_broadcast", acks_late=True)
-def fan_out_broadcast(broadcast_id: int) -> bool:
-    """Write the next chunks of a broadcast; publishes itself again until it is done. Safe to
-    run twice or after a dead worker: chunks commit with the cursor, under the row lock."""
+def fan_out_broadcast(broadcast_id: int, lane: int = 0) -> bool:
+    """Write the next chunks of a broadcast's lane; publishes itself again until the lane is
+    done. Safe to run twice or after a dead worker: chunks commit with the lane's cursor, under
+    its row lock."""
     from notifications.actions.broadcasts import broadcast_fan_out
 
-    done = broadcast_fan_out(broadcast_id=broadcast_id)
+    done = broadcast_fan_out(broadcast_id=broadcast_id, lane=lane)
     if not done:
-        fan_out_broadcast.apply_async(args=[broadcast_id])
+        fan_out_broadcast.apply_async(args=[broadcast_id, lane])
     return done
 
 

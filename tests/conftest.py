@@ -88,6 +88,19 @@ def other_official(other_ward) -> User:
 
 
 @pytest.fixture
+def broadcaster(ward) -> User:
+    """The ward's official who sends notices (Role.BROADCASTING); no household role."""
+    return official_create_or_update(
+        phone="+84900000021",
+        full_name="Đinh Văn Phát",
+        password=PASSWORD,
+        roles=[Role.BROADCASTING],
+        unit_codes=[ward.code],
+        title="Cán bộ phát thông báo",
+    )
+
+
+@pytest.fixture
 def province_admin(province) -> User:
     return official_create_or_update(
         phone="+84900000013",

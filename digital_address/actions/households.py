@@ -483,14 +483,82 @@ def member_remove(*, actor: User, household: Household, member_id: int) -> None:
     now = timezone.now()
     with transaction.atomic():
         household = _locked(household)
-        member = household.members.filter(pk=member_id, ended_at__isnull=True).first()
-        if member is None:
-            raise HouseholdNotFound()
+        member = _current_member(household, member_id)
         if member.user_id != actor.pk:
             _require_head(actor=actor, household=household)
         if member.relationship == Relationship.HEAD:
             raise InvalidTransition(_("The head leaves a household by moving to another address."))
         _membership_end(member, actor=actor, now=now)
+
+
+MEMBER_FIELDS = ("full_name", "date_of_birth", "needs_assistance")
+
+
+def _member_changes_apply(
+    member: HouseholdMember, *, actor: User, changes: dict[str, Any]
+) -> HouseholdMember:
+    """Lays ``changes`` on a current member (under the household's lock) and tells the timeline
+    which fields changed; nothing written when nothing changes."""
+    changed = [f for f in MEMBER_FIELDS if f in changes and getattr(member, f) != changes[f]]
+    if not changed:
+        return member
+    for field in changed:
+        setattr(member, field, changes[field])
+    member.full_clean(exclude=["household", "user"], validate_constraints=False)
+    member.save(update_fields=changed)
+    data: dict[str, Any] = {"member": member.pk, "fields": changed}
+    if "needs_assistance" in changed:
+        data["needs_assistance"] = member.needs_assistance
+    household_event(
+        household=member.household, actor=actor, kind=HouseholdEventKind.MEMBER_UPDATED, **data
+    )
+    return member
+
+
+def _current_member(household: Household, member_id: int) -> HouseholdMember:
+    member = household.members.filter(pk=member_id, ended_at__isnull=True).first()
+    if member is None:
+        raise HouseholdNotFound()
+    member.household = household
+    return member
+
+
+def member_update(
+    *, actor: User, household: Household, member_id: int, changes: dict[str, Any]
+) -> HouseholdMember:
+    """The head corrects a member without an account (name, date of birth) and flags who needs
+    help in an emergency; a member flags themself. The name and date of birth of a member with
+    an account are the account's: 400 on those fields."""
+    with transaction.atomic():
+        household = _locked(household)
+        member = _current_member(household, member_id)
+        if member.user_id != actor.pk:
+            _require_head(actor=actor, household=household)
+        if member.user_id is not None:
+            message = _(
+                "This comes from the member's own account: they change it in their profile."
+            )
+            refused = {f: [message] for f in ("full_name", "date_of_birth") if f in changes}
+            if refused:
+                raise DomainError(message, fields=refused)
+        if "full_name" in changes:
+            changes = {**changes, "full_name": changes["full_name"].strip()}
+        return _member_changes_apply(member, actor=actor, changes=changes)
+
+
+def member_assistance_set(
+    *, actor: User, household: Household, member_id: int, needs_assistance: bool
+) -> HouseholdMember:
+    """An official of the ward flags (or clears) a member who needs help in an emergency, as
+    the rescue teams found them: the broadcasts' check-in report lists them among the
+    vulnerable."""
+    with transaction.atomic():
+        household = _locked(household)
+        _require_official_of(actor=actor, household=household)
+        member = _current_member(household, member_id)
+        return _member_changes_apply(
+            member, actor=actor, changes={"needs_assistance": needs_assistance}
+        )
 
 
 @dataclass

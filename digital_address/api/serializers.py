@@ -138,7 +138,15 @@ class MemberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = HouseholdMember
-        fields = ["id", "full_name", "date_of_birth", "relationship", "has_account", "joined_at"]
+        fields = [
+            "id",
+            "full_name",
+            "date_of_birth",
+            "relationship",
+            "has_account",
+            "needs_assistance",
+            "joined_at",
+        ]
 
     def get_has_account(self, member: HouseholdMember) -> bool:
         return member.user_id is not None
@@ -161,6 +169,29 @@ class MemberAddSerializer(serializers.Serializer):
         if not attrs.get("phone") and not (attrs.get("full_name") or "").strip():
             raise serializers.ValidationError({"full_name": [_("This field is required.")]})
         return attrs
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    """The fields sent are changed, the others left as they are."""
+
+    full_name = serializers.CharField(
+        max_length=150, required=False, help_text="Members without an account only."
+    )
+    date_of_birth = serializers.DateField(
+        required=False,
+        allow_null=True,
+        validators=[_not_in_future],
+        help_text="Members without an account only.",
+    )
+    needs_assistance = serializers.BooleanField(
+        required=False,
+        help_text="Needs help in an emergency whatever their age (a disability, an illness, "
+        "pregnancy): rescue teams look for them first when they do not check in.",
+    )
+
+
+class MemberAssistanceSerializer(serializers.Serializer):
+    needs_assistance = serializers.BooleanField()
 
 
 class InvitationSerializer(serializers.ModelSerializer):

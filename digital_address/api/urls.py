@@ -68,6 +68,11 @@ urlpatterns = [
         name="official-household-detail",
     ),
     path(
+        "official/households/<int:pk>/members/<int:member_id>/",
+        views.OfficialMemberAssistanceView.as_view(),
+        name="official-household-member",
+    ),
+    path(
         "official/households/<int:pk>/verify/",
         views.OfficialHouseholdVerifyView.as_view(),
         name="official-household-verify",

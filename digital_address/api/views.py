@@ -173,6 +173,24 @@ class HouseholdMemberListView(APIView):
 
 class HouseholdMemberDetailView(APIView):
     @extend_schema(
+        request=s.MemberUpdateSerializer,
+        responses={200: s.MemberSerializer, 400: ERROR, 403: ERROR, 404: ERROR},
+        summary="Change a member: the head any member, a member their own flag",
+        description="`needs_assistance`: the head for any member, a member for themself. "
+        "`full_name`, `date_of_birth`: the head, for members without an account (with one: 400 "
+        "on the field, they are the account's). Another member: 403 `not_household_head`.",
+    )
+    def patch(self, request: Request, pk: int, member_id: int) -> Response:
+        household = household_of(user=request.user, household_id=pk)
+        member = actions.member_update(
+            actor=request.user,
+            household=household,
+            member_id=member_id,
+            changes=_valid(s.MemberUpdateSerializer, request.data),
+        )
+        return Response(s.MemberSerializer(member).data)
+
+    @extend_schema(
         responses={204: None, 403: ERROR, 404: ERROR, 409: ERROR},
         summary="Remove a member (the head), or leave (the member)",
     )
@@ -440,6 +458,35 @@ class OfficialHouseholdDetailView(APIView):
 def _official_render(request: Request, household: Household) -> dict:
     fresh = _official_household(request, household.pk)
     return s.OfficialHouseholdSerializer(fresh).data
+
+
+class OfficialMemberAssistanceView(APIView):
+    permission_classes = [IsOfficial]
+
+    @extend_schema(
+        request=s.MemberAssistanceSerializer,
+        responses={200: s.MemberSerializer, 400: ERROR, 404: ERROR},
+        summary="Flag a member of a household of my wards as needing help in emergencies",
+        description="Officials who verify households (their wards only; others: 404). The "
+        "broadcasts' check-in report lists flagged members among the vulnerable.",
+    )
+    def patch(self, request: Request, pk: int, member_id: int) -> Response:
+        household = household_for_official(official=request.user, household_id=pk)
+        data = _valid(s.MemberAssistanceSerializer, request.data)
+        member = actions.member_assistance_set(
+            actor=request.user,
+            household=household,
+            member_id=member_id,
+            needs_assistance=data["needs_assistance"],
+        )
+        household_read_record(
+            official=request.user,
+            household=household,
+            members=[member],
+            channel=AccessChannel.API,
+            purpose=AccessPurpose.EMERGENCY_RESPONSE,
+        )
+        return Response(s.MemberSerializer(member).data)
 
 
 class OfficialHouseholdVerifyView(APIView):

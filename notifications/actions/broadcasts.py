@@ -1,14 +1,17 @@
 """Area broadcasts: created by an official for the units they manage, approved (emergencies, if
 the deployment asks for it), cancelled before they go, and fanned out set-based and resumably.
 
-Fan-out (``broadcast_fan_out``): chunks of ``BROADCAST_FANOUT_CHUNK`` recipients in user-id
-order. Each chunk is one transaction holding the broadcast's row lock: the inbox rows with one
-``INSERT … SELECT``, the push deliveries with one ``INSERT … SELECT`` (users with an active
-device), for emergencies with SMS the SMS deliveries of those without one (within the day's SMS
-budget), and the cursor moved to the chunk's last user id. A worker killed in the middle loses
-its uncommitted chunk and the next run starts after the last committed one; a chunk run twice
-writes nothing twice (unique indexes, ``ON CONFLICT DO NOTHING``). The deliveries are sent by
-the ordinary delivery tasks (``notifications.deliver``), 500 pushes a call.
+Fan-out (``broadcast_fan_out``): ``BROADCAST_FANOUT_LANES`` lanes side by side, each the
+audience's users whose id modulo the number of lanes is the lane's, in chunks of
+``BROADCAST_FANOUT_CHUNK`` recipients in user-id order. Each chunk is one transaction holding its
+lane's row lock: the inbox rows with one ``INSERT … SELECT`` and the push deliveries (users with
+an active device; on PostgreSQL in the same statement), for emergencies with SMS the SMS
+deliveries of those without one (within the day's SMS budget), the lane's cursor moved to the
+chunk's last user id, and the broadcast's counters. A worker killed in the middle loses its
+uncommitted chunk and the lane's next run starts after the last committed one; a chunk run twice
+writes nothing twice (unique indexes, ``ON CONFLICT DO NOTHING``); the last lane done marks the
+broadcast sent. The deliveries are sent by the ordinary delivery tasks
+(``notifications.deliver``), 500 pushes a call.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +45,7 @@ from notifications.errors import BroadcastNotFound, BroadcastRefused
 from notifications.models import (
     Broadcast,
     BroadcastKind,
+    BroadcastLane,
     BroadcastStatus,
     Category,
     Channel,
@@ -212,21 +218,29 @@ def broadcast_cancel(*, official: User, broadcast_id: int) -> Broadcast:
 
 
 def _start_if_due(broadcast: Broadcast) -> None:
-    """Inside the caller's transaction: a broadcast due now starts sending after commit."""
+    """Inside the caller's transaction: a broadcast due now starts sending after commit, its
+    fan-out in ``BROADCAST_FANOUT_LANES`` lanes side by side."""
     now = timezone.now()
     if broadcast.status != B.SCHEDULED or broadcast.scheduled_at > now:
         return
     broadcast.status, broadcast.started_at = B.SENDING, now
-    broadcast.save(update_fields=["status", "started_at", "updated_at"])
-    _publish_fan_out_on_commit(broadcast.pk)
+    broadcast.fanout_lanes = settings.BROADCAST_FANOUT_LANES
+    broadcast.save(update_fields=["status", "started_at", "fanout_lanes", "updated_at"])
+    BroadcastLane.objects.bulk_create(
+        BroadcastLane(broadcast=broadcast, lane=n) for n in range(broadcast.fanout_lanes)
+    )
+    _publish_fan_out_on_commit(broadcast.pk, range(broadcast.fanout_lanes))
 
 
-def _publish_fan_out_on_commit(broadcast_id: int) -> None:
+def _publish_fan_out_on_commit(broadcast_id: int, lanes: Iterable[int]) -> None:
     from notifications.tasks import fan_out_broadcast
+
+    lanes = list(lanes)
 
     def publish() -> None:
         try:
-            fan_out_broadcast.apply_async(args=[broadcast_id])
+            for lane in lanes:
+                fan_out_broadcast.apply_async(args=[broadcast_id, lane])
         except Exception:  # a dead broker: the sweeper publishes it
             logger.warning("could not publish the fan-out of broadcast %s", broadcast_id)
 
@@ -251,22 +265,22 @@ def broadcasts_start_due() -> list[int]:
                 continue
             _start_if_due(broadcast)
             started.append(broadcast.pk)
-        # A broadcast "sending" untouched this long lost its task (a dead broker or worker).
-        stale_after = timedelta(seconds=settings.BROADCAST_FANOUT_STALE_SECONDS)
-        stale = list(
-            Broadcast.objects.filter(
-                status=B.SENDING, updated_at__lte=now - stale_after
-            ).values_list("pk", flat=True)
+        # A lane of a sending broadcast untouched this long lost its task (a dead broker or
+        # worker).
+        stale_after = now - timedelta(seconds=settings.BROADCAST_FANOUT_STALE_SECONDS)
+        stale = BroadcastLane.objects.filter(
+            broadcast__status=B.SENDING, done_at__isnull=True, updated_at__lte=stale_after
         )
-        for pk in stale:
+        for pk, broadcast_id, lane in stale.values_list("pk", "broadcast_id", "lane"):
             # Touched (compare-and-set): the task published now has its own stale period
             # before the next run publishes another.
-            if not Broadcast.objects.filter(
-                pk=pk, status=B.SENDING, updated_at__lte=now - stale_after
+            if not BroadcastLane.objects.filter(
+                pk=pk, done_at__isnull=True, updated_at__lte=stale_after
             ).update(updated_at=now):
                 continue
-            _publish_fan_out_on_commit(pk)
-            started.append(pk)
+            _publish_fan_out_on_commit(broadcast_id, [lane])
+            if broadcast_id not in started:
+                started.append(broadcast_id)
     return started
 
 
@@ -299,39 +313,77 @@ def _texts(broadcast: Broadcast) -> dict[str, str]:
     }
 
 
-def broadcast_fan_out(*, broadcast_id: int, max_chunks: int | None = None) -> bool:
-    """Write the next chunks of a sending broadcast. Returns True when it is done (or not
-    sending), False when chunks remain (the caller publishes the next run)."""
+def broadcast_fan_out(
+    *, broadcast_id: int, lane: int | None = None, max_chunks: int | None = None
+) -> bool:
+    """Write the next chunks of a sending broadcast's lane (``None``: every lane in turn, as a
+    single process would). Returns True when the lane (or the broadcast) is done or not
+    sending, False when chunks remain (the caller publishes the next run)."""
+    if lane is None:
+        pending = BroadcastLane.objects.filter(broadcast_id=broadcast_id, done_at__isnull=True)
+        for n in list(pending.order_by("lane").values_list("lane", flat=True)):
+            broadcast_fan_out(broadcast_id=broadcast_id, lane=n, max_chunks=max_chunks)
+        return not pending.exists()
     for _chunk in range(max_chunks or CHUNKS_PER_TASK):
         with transaction.atomic():
-            broadcast = Broadcast.objects.select_for_update().filter(pk=broadcast_id).first()
-            if broadcast is None or broadcast.status != B.SENDING:
+            # The lane's row lock: two runs of one lane (a task published again) take turns.
+            state = (
+                BroadcastLane.objects.select_for_update(of=("self",))
+                .select_related("broadcast")
+                .filter(broadcast_id=broadcast_id, lane=lane)
+                .first()
+            )
+            if state is None or state.done_at is not None:
+                return True
+            broadcast = state.broadcast
+            # Sending cannot be called back (cancel is refused): the status needs no lock.
+            if broadcast.status != B.SENDING:
                 return True
             if connection.vendor == "postgresql":
-                # The audience's plan is costed as if it read every user (its LIMIT stops it
-                # after a chunk): over jit_above_cost, each chunk would compile it, ~40 ms.
                 with connection.cursor() as cursor:
+                    # The audience's plan is costed as if it read every user (its LIMIT stops
+                    # it after a chunk): over jit_above_cost, each chunk would compile it.
                     cursor.execute("SET LOCAL jit = off")
+                    # The foreign keys checked by the statements, not at the commit: the
+                    # broadcast's counters (the last statement) stay locked only for the commit
+                    # itself while the other lanes write.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             ids = list(
                 audience(broadcast)
-                .filter(pk__gt=broadcast.fanout_cursor)
+                .alias(lane=Mod("pk", broadcast.fanout_lanes))
+                .filter(lane=lane, pk__gt=state.cursor)
                 .order_by("pk")
                 .values_list("pk", flat=True)[: settings.BROADCAST_FANOUT_CHUNK]
             )
             if not ids:
-                broadcast.status, broadcast.sent_at = B.SENT, timezone.now()
-                broadcast.save(update_fields=["status", "sent_at", "updated_at"])
-                logger.info("broadcast %s sent to %d people", broadcast.pk, broadcast.recipients)
+                _lane_done(state)
                 return True
             written, channels = _write_chunk(broadcast, ids)
-            broadcast.fanout_cursor = ids[-1]
-            broadcast.recipients += len(ids)
-            broadcast.inbox_written += written
-            broadcast.save(
-                update_fields=["fanout_cursor", "recipients", "inbox_written", "updated_at"]
+            state.cursor = ids[-1]
+            state.save(update_fields=["cursor", "updated_at"])
+            Broadcast.objects.filter(pk=broadcast.pk).update(
+                recipients=F("recipients") + len(ids),
+                inbox_written=F("inbox_written") + written,
+                updated_at=timezone.now(),
             )
             _publish_sending_on_commit(channels)
     return False
+
+
+def _lane_done(state: BroadcastLane) -> None:
+    """Inside the lane's transaction: the lane is done; the broadcast is sent when every lane
+    is. Under the broadcast's row lock, taken after the lane is marked: of two lanes ending
+    together, the second to lock sees the first's committed mark. (No key lock: the other
+    lanes' foreign-key checks on the row go on.)"""
+    now = timezone.now()
+    state.done_at = now
+    state.save(update_fields=["done_at", "updated_at"])
+    broadcast = Broadcast.objects.select_for_update(no_key=True).get(pk=state.broadcast_id)
+    if broadcast.status != B.SENDING or broadcast.lanes.filter(done_at__isnull=True).exists():
+        return
+    broadcast.status, broadcast.sent_at = B.SENT, now
+    broadcast.save(update_fields=["status", "sent_at", "updated_at"])
+    logger.info("broadcast %s sent to %d people", broadcast.pk, broadcast.recipients)
 
 
 def _publish_sending_on_commit(channels: dict[str, int]) -> None:
@@ -462,9 +514,18 @@ def _insert_push(
         return max(cursor.rowcount, 0)
 
 
+# pg_advisory_xact_lock's key for the broadcasts' share of the day's SMS budget.
+SMS_BUDGET_LOCK = 0x5_3D5_B0D6E7
+
+
 def _insert_sms(broadcast: Broadcast, ids: list[int], texts: dict[str, str], now: datetime) -> int:
     """Emergencies with SMS: a text to each recipient with a phone and no active device, as far
     as the day's SMS budget goes; beyond it a row that records the SMS was not sent."""
+    if connection.vendor == "postgresql":
+        # The lanes' chunks count and spend the budget one after the other (until each
+        # commits): side by side, each would see the same count and spend it again.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SMS_BUDGET_LOCK])
     day_start = _local_day_start(now)
     left = settings.NOTIFICATION_SMS_DAILY_BUDGET - (
         Delivery.objects.filter(

@@ -4,7 +4,6 @@ costs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
@@ -25,23 +24,14 @@ from digital_address.models import (
     WardAddressSequence,
 )
 from tests.conftest import client_for
+from tests.digital_address.households import ADDRESS, RECEIVED_URL, URL, register
 from tests.factories import HouseholdFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-URL = "/api/v1/households/"
 MOVE_URL = "/api/v1/households/move/"
-RECEIVED_URL = "/api/v1/households/invitations/"
 OFFICIAL_URL = "/api/v1/official/households/"
 
-ADDRESS = {
-    "ward": 6040,
-    "house_number": "12",
-    "street": "Đường Hoàng Văn Thụ",
-    "hamlet": "Khối 3",
-    "latitude": "22.257",
-    "longitude": "106.474",
-}
 THAT_KHE_POINT = (Decimal("22.257000"), Decimal("106.474000"))
 
 # English, as the code writes them (the msgids).
@@ -86,12 +76,6 @@ def english(user: User) -> APIClient:
     return client
 
 
-def register(user: User, **changes) -> dict:
-    response = client_for(user).post(URL, {**ADDRESS, **changes})
-    assert response.status_code == 201, response.content
-    return response.json()
-
-
 def timeline(household: Household) -> list[tuple[str, dict, int | None]]:
     return list(
         HouseholdEvent.objects.filter(household=household)
@@ -117,49 +101,6 @@ def snapshot(household: Household) -> dict:
         "all_members": HouseholdMember.objects.count(),
         "access_log": DataAccessLog.objects.count(),
     }
-
-
-@pytest.fixture
-def household(citizen, ward) -> Household:
-    return Household.objects.get(pk=register(citizen)["id"])
-
-
-@dataclass(frozen=True)
-class Family:
-    household: Household
-    head: HouseholdMember
-    child: HouseholdMember
-    spouse: HouseholdMember
-    spouse_user: User
-    invitation: HouseholdInvitation  # pending, to a number without an account
-
-
-@pytest.fixture
-def family(household, citizen, ward) -> Family:
-    """The citizen's household with a child (no account), a spouse who accepted an invitation,
-    and an invitation still pending. Set up through the API."""
-    head_client = client_for(citizen)
-    members_url = f"{URL}{household.pk}/members/"
-    child = head_client.post(
-        members_url,
-        {"full_name": "Nguyễn Văn Bé", "date_of_birth": "2018-03-02", "relationship": "child"},
-    )
-    assert child.status_code == 201, child.content
-    spouse_user = UserFactory(phone="+84911111111", full_name="Hoàng Thị Vợ", ward=ward)
-    invited = head_client.post(members_url, {"phone": "0911111111", "relationship": "spouse"})
-    assert invited.status_code == 202, invited.content
-    accepted = client_for(spouse_user).post(f"{RECEIVED_URL}{invited.json()['id']}/accept/", {})
-    assert accepted.status_code == 200, accepted.content
-    pending = head_client.post(members_url, {"phone": "0933333333", "relationship": "other"})
-    assert pending.status_code == 202, pending.content
-    return Family(
-        household=household,
-        head=HouseholdMember.objects.get(household=household, user=citizen),
-        child=HouseholdMember.objects.get(pk=child.json()["id"]),
-        spouse=HouseholdMember.objects.get(household=household, user=spouse_user),
-        spouse_user=spouse_user,
-        invitation=HouseholdInvitation.objects.get(pk=pending.json()["id"]),
-    )
 
 
 def verify(official: User, household: Household) -> dict:
@@ -198,6 +139,7 @@ def test_a_citizen_registers_their_household_and_gets_its_address_code(citizen, 
                 "date_of_birth": None,
                 "relationship": "head",
                 "has_account": True,
+                "needs_assistance": False,
                 "joined_at": iso(head.joined_at),
             }
         ],
@@ -466,6 +408,7 @@ def test_the_head_adds_a_child_without_an_account(citizen, household):
         "date_of_birth": "2018-03-02",
         "relationship": "child",
         "has_account": False,
+        "needs_assistance": False,
         "joined_at": iso(child.joined_at),
     }
     assert (child.household, child.user, child.ended_at) == (household, None, None)
@@ -966,11 +909,12 @@ def test_someone_outside_the_household_sees_and_changes_nothing(request, family,
         client.post(f"{URL}{h.pk}/members/", {"phone": "0944444444", "relationship": "other"}),
         client.delete(f"{URL}{h.pk}/members/{family.child.pk}/"),
         client.delete(f"{URL}{h.pk}/invitations/{family.invitation.pk}/"),
+        client.patch(f"{URL}{h.pk}/members/{family.child.pk}/", {"needs_assistance": True}),
     ]
 
     assert [(r.status_code, r.json()) for r in responses] == [
         (404, error("not_found", NOT_FOUND))
-    ] * 6
+    ] * 7
     assert snapshot(h) == before
     assert client.get(URL).json() == []
 
@@ -986,11 +930,13 @@ def test_a_member_who_is_not_the_head_cannot_manage_the_household(family):
         client.post(f"{URL}{h.pk}/members/", {"phone": "0944444444", "relationship": "other"}),
         client.delete(f"{URL}{h.pk}/members/{family.child.pk}/"),
         client.delete(f"{URL}{h.pk}/invitations/{family.invitation.pk}/"),
+        client.patch(f"{URL}{h.pk}/members/{family.child.pk}/", {"needs_assistance": True}),
+        client.patch(f"{URL}{h.pk}/members/{family.head.pk}/", {"needs_assistance": True}),
     ]
 
     assert [(r.status_code, r.json()) for r in responses] == [
         (403, error("not_household_head", NOT_HEAD))
-    ] * 5
+    ] * 7
     assert snapshot(h) == before
     # Reading is for every member.
     assert client.get(f"{URL}{h.pk}/").status_code == 200
@@ -1007,6 +953,7 @@ def test_anonymous_requests_are_refused(family, api_client):
         api_client.patch(f"{URL}{h.pk}/", {"street": "Phố Lạ"}),
         api_client.post(f"{URL}{h.pk}/members/", {"full_name": "Lạ", "relationship": "other"}),
         api_client.delete(f"{URL}{h.pk}/members/{family.child.pk}/"),
+        api_client.patch(f"{URL}{h.pk}/members/{family.child.pk}/", {"needs_assistance": True}),
         api_client.delete(f"{URL}{h.pk}/invitations/{family.invitation.pk}/"),
         api_client.post(MOVE_URL, ADDRESS),
         api_client.get(RECEIVED_URL),
@@ -1015,6 +962,9 @@ def test_anonymous_requests_are_refused(family, api_client):
         api_client.get(OFFICIAL_URL),
         api_client.get(f"{OFFICIAL_URL}{h.pk}/"),
         api_client.post(f"{OFFICIAL_URL}{h.pk}/verify/"),
+        api_client.patch(
+            f"{OFFICIAL_URL}{h.pk}/members/{family.child.pk}/", {"needs_assistance": True}
+        ),
     ]
 
     assert {(r.status_code, r.json()["code"]) for r in responses} == {(401, "not_authenticated")}
@@ -1034,11 +984,14 @@ def test_an_official_of_another_unit_sees_and_changes_nothing(family, other_offi
         client.post(f"{OFFICIAL_URL}{h.pk}/verify/"),
         client.post(f"{OFFICIAL_URL}{h.pk}/reject/", {"reason": "Không có thật"}),
         client.post(f"{OFFICIAL_URL}{h.pk}/external-codes/", {"scheme": "national", "code": "X1"}),
+        client.patch(
+            f"{OFFICIAL_URL}{h.pk}/members/{family.child.pk}/", {"needs_assistance": True}
+        ),
     ]
 
     assert [(r.status_code, r.json()) for r in responses] == [
         (404, error("not_found", NOT_FOUND))
-    ] * 4
+    ] * 5
     assert snapshot(h) == before
     assert Household.objects.get(pk=h.pk).status == "pending"
     assert DataAccessLog.objects.count() == 0
@@ -1060,6 +1013,9 @@ def test_citizens_cannot_use_the_officials_api(request, family, who):
         client.post(f"{OFFICIAL_URL}{h.pk}/reject/", {"reason": "Không có thật"}),
         client.post(f"{OFFICIAL_URL}{h.pk}/external-codes/", {"scheme": "national", "code": "X1"}),
         client.get("/api/v1/official/stats/"),
+        client.patch(
+            f"{OFFICIAL_URL}{h.pk}/members/{family.child.pk}/", {"needs_assistance": True}
+        ),
     ]
 
     assert [(r.status_code, r.json()) for r in responses] == [
@@ -1067,7 +1023,7 @@ def test_citizens_cannot_use_the_officials_api(request, family, who):
             403,
             error("permission_denied", "You do not have permission to perform this action."),
         )
-    ] * 6
+    ] * 7
     assert snapshot(h) == before
 
 

@@ -25,6 +25,7 @@ from notifications.actions.broadcasts import broadcast_create, broadcasts_start_
 from notifications.models import (
     Broadcast,
     BroadcastKind,
+    BroadcastLane,
     BroadcastStatus,
     Category,
     Channel,
@@ -204,12 +205,18 @@ def assert_everyone_reached_once(
     one SMS per person without it, each handed to its provider exactly once; nothing for anyone
     else."""
     broadcast.refresh_from_db()
-    assert (
-        broadcast.status,
-        broadcast.fanout_cursor,
-        broadcast.recipients,
-        broadcast.inbox_written,
-    ) == (B.SENT, people.audience[-1], CITIZENS, CITIZENS)
+    assert (broadcast.status, broadcast.recipients, broadcast.inbox_written) == (
+        B.SENT,
+        CITIZENS,
+        CITIZENS,
+    )
+    # Each lane ended at the last person of its share (user id modulo the lanes).
+    lanes = broadcast.fanout_lanes
+    assert list(
+        BroadcastLane.objects.filter(broadcast=broadcast, done_at__isnull=False)
+        .order_by("lane")
+        .values_list("lane", "cursor")
+    ) == [(n, max(pk for pk in people.audience if pk % lanes == n)) for n in range(lanes)]
 
     inbox = list(Notification.objects.values_list("user_id", "broadcast_id", "key", "category"))
     assert sorted(user_id for user_id, *_ in inbox) == people.audience
@@ -246,6 +253,8 @@ def test_a_worker_killed_in_the_middle_of_a_fan_out_resumes_without_duplicates_o
     redis_server, start_worker, tmp_path, ward, other_ward, settings
 ):
     settings.BROADCAST_FANOUT_STALE_SECONDS = STALE_SECONDS
+    # One lane: the held row stops the whole fan-out at its 25th chunk.
+    settings.BROADCAST_FANOUT_LANES = 1
     people = population(ward, other_ward)
     official = broadcaster(ward)
     push_outbox = tmp_path / "push-outbox.jsonl"
@@ -256,7 +265,7 @@ def test_a_worker_killed_in_the_middle_of_a_fan_out_resumes_without_duplicates_o
         with transaction.atomic():
             # The inbox row of one recipient of the 25th chunk, uncommitted: the chunk's INSERT
             # (ON CONFLICT on user and key) waits for this transaction, its other rows written,
-            # under the broadcast's row lock. The worker is killed right there.
+            # under its lane's row lock. The worker is killed right there.
             Notification.objects.create(
                 user_id=people.audience[HELD_RECIPIENT],
                 category=Category.EMERGENCY,
@@ -277,12 +286,13 @@ def test_a_worker_killed_in_the_middle_of_a_fan_out_resumes_without_duplicates_o
 
         # Partial, and consistent: the 24 committed chunks, nothing of the 25th.
         broadcast.refresh_from_db()
-        assert (
-            broadcast.status,
-            broadcast.fanout_cursor,
-            broadcast.recipients,
-            broadcast.inbox_written,
-        ) == (B.SENDING, people.audience[COMMITTED - 1], COMMITTED, COMMITTED)
+        assert (broadcast.status, broadcast.recipients, broadcast.inbox_written) == (
+            B.SENDING,
+            COMMITTED,
+            COMMITTED,
+        )
+        lane = BroadcastLane.objects.get(broadcast=broadcast)
+        assert (lane.cursor, lane.done_at) == (people.audience[COMMITTED - 1], None)
         assert (
             sorted(Notification.objects.values_list("user_id", flat=True))
             == people.audience[:COMMITTED]
@@ -297,15 +307,17 @@ def test_a_worker_killed_in_the_middle_of_a_fan_out_resumes_without_duplicates_o
 
         worker = start_worker.restart(worker)
         wait_until(
-            lambda: timezone.now() > broadcast.updated_at + timedelta(seconds=STALE_SECONDS),
+            lambda: timezone.now() > lane.updated_at + timedelta(seconds=STALE_SECONDS),
             "the fan-out to be stale",
             timeout=STALE_SECONDS + 5,
         )
         # The fan-out's message died with the worker (unacknowledged, it comes back only after
         # the broker's visibility timeout, an hour): nothing moved.
-        assert Broadcast.objects.filter(pk=broadcast.pk).values_list(
-            "status", "fanout_cursor"
-        ).get() == (B.SENDING, people.audience[COMMITTED - 1])
+        assert Broadcast.objects.filter(pk=broadcast.pk).values_list("status").get() == (B.SENDING,)
+        assert BroadcastLane.objects.values_list("cursor", "updated_at").get() == (
+            people.audience[COMMITTED - 1],
+            lane.updated_at,
+        )
         assert broadcasts_start_due() == [broadcast.pk]
         wait_until(lambda: is_sent(broadcast), "the broadcast to be sent", timeout=FAN_OUT_SECONDS)
         wait_until(
@@ -331,9 +343,11 @@ def test_two_workers_fanning_out_the_same_broadcast_at_once_write_nothing_twice(
 
     with celery_broker_at(redis_server.url):
         broadcast = vaccination_notice(official, ward)
-        # The fan-out published a second time (a sweeper that thought it lost): each idle worker
-        # takes one, and they take turns at the broadcast's row lock, chunk by chunk.
-        fan_out_broadcast.apply_async(args=[broadcast.pk])
+        # Its two lanes side by side, and each published a second time (a sweeper that thought
+        # it lost): the workers take turns at each lane's row lock, chunk by chunk.
+        assert broadcast.fanout_lanes == 2
+        for lane in range(2):
+            fan_out_broadcast.apply_async(args=[broadcast.pk, lane])
         wait_until(lambda: is_sent(broadcast), "the broadcast to be sent", timeout=FAN_OUT_SECONDS)
         wait_until(
             lambda: all_sent(people, broadcast),

@@ -28,6 +28,7 @@ from notifications.actions.broadcasts import (
 from notifications.actions.deliveries import deliveries_send
 from notifications.models import (
     Broadcast,
+    BroadcastLane,
     CheckIn,
     Delivery,
     DeliveryStatus,
@@ -148,19 +149,6 @@ def _clean_push_provider():
 
 
 @pytest.fixture
-def broadcaster(ward) -> User:
-    """The ward's official who sends notices (Role.BROADCASTING)."""
-    return official_create_or_update(
-        phone="+84900000021",
-        full_name="Đinh Văn Phát",
-        password=PASSWORD,
-        roles=[Role.BROADCASTING],
-        unit_codes=[ward.code],
-        title="Cán bộ phát thông báo",
-    )
-
-
-@pytest.fixture
 def approver(ward) -> User:
     """The ward's leader (Role.APPROVAL): the second pair of eyes on an emergency."""
     return official_create_or_update(
@@ -228,7 +216,7 @@ def state(broadcast: Broadcast) -> dict:
         "cancelled_at",
         "started_at",
         "sent_at",
-        "fanout_cursor",
+        "fanout_lanes",
         "recipients",
         "inbox_written",
         "updated_at",
@@ -289,8 +277,20 @@ def message(user: User, broadcast: Broadcast, *, kind: str = "emergency") -> tup
     )
 
 
-def fan_out_published(broadcast: Broadcast) -> PublishedTask:
-    return PublishedTask("notifications.fan_out_broadcast", [broadcast.pk], "default")
+def fan_out_published(broadcast: Broadcast, lanes: int = 2) -> list[PublishedTask]:
+    """The fan-out tasks of a broadcast that starts: one per lane (BROADCAST_FANOUT_LANES)."""
+    return [
+        PublishedTask("notifications.fan_out_broadcast", [broadcast.pk, lane], "default")
+        for lane in range(lanes)
+    ]
+
+
+def lanes(broadcast: Broadcast) -> list[tuple]:
+    return list(
+        BroadcastLane.objects.filter(broadcast=broadcast)
+        .order_by("lane")
+        .values_list("lane", "cursor", "done_at")
+    )
 
 
 def deliver_published(channel: str) -> PublishedTask:
@@ -365,7 +365,7 @@ def test_an_alert_reaches_each_current_resident_and_each_user_of_the_ward_once(
     assert response.status_code == 201, response.content
     broadcast = Broadcast.objects.get()
     assert response.json() == broadcast_json(broadcast)
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
     assert Notification.objects.exists() is False
 
     assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
@@ -424,7 +424,7 @@ def test_a_province_wide_notice_reaches_every_ward_of_the_province_and_no_other(
         whole_province=20,
         created_by="Vi Văn Tỉnh",
     )
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
 
     assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
 
@@ -677,7 +677,7 @@ def test_a_scheduled_broadcast_waits_then_starts_when_its_time_comes(
 
     broadcast.refresh_from_db()
     assert (broadcast.status, broadcast.started_at) == ("sending", at(2, 11))
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
     assert Notification.objects.exists() is False
 
     assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
@@ -700,7 +700,7 @@ def test_a_fan_out_whose_task_was_lost_is_published_again_after_two_minutes(
     clock.move(seconds=1)
     with django_capture_on_commit_callbacks(execute=True):
         assert broadcasts_start_due() == [broadcast.pk]
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
     assert state(broadcast)["status"] == "sending"
 
 
@@ -850,7 +850,7 @@ def test_an_emergency_waits_for_a_second_official_of_the_ward(
         },
     }
     assert state(broadcast)["approved_by"] == approver.pk
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
 
     assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
     assert inbox_rows() == [message(citizen, broadcast)]
@@ -899,7 +899,7 @@ def test_an_approved_emergency_scheduled_later_waits_for_its_time(
     clock.set(at(2, 11))
     with django_capture_on_commit_callbacks(execute=True):
         assert broadcasts_start_due() == [broadcast.pk]
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
 
 
 @pytest.mark.parametrize("kind", ["information", "warning"])
@@ -912,7 +912,7 @@ def test_only_emergencies_wait_for_approval(
     assert response.status_code == 201
     broadcast = Broadcast.objects.get()
     assert response.json()["status"] == "sending"
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast)
     before = state(broadcast)
 
     refusal = client_for(approver).post(approve_path(broadcast.pk), **EN)
@@ -928,7 +928,7 @@ def test_without_the_approval_setting_an_emergency_goes_at_once(
         response = client_for(broadcaster).post(BROADCASTS, MINE)
 
     assert response.json()["status"] == "sending"
-    assert published_tasks == [fan_out_published(Broadcast.objects.get())]
+    assert published_tasks == fan_out_published(Broadcast.objects.get())
 
 
 def test_approving_an_emergency_already_approved_or_cancelled_is_a_conflict(
@@ -1053,7 +1053,10 @@ def test_an_emergency_with_sms_texts_those_without_an_active_device_and_pushes_t
         assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
 
     assert deliveries() == [sms(citizen), push(with_device), sms(old_phone)]
-    assert published_tasks == [deliver_published("push"), deliver_published("sms")]
+    # Each lane's chunk publishes the channels it wrote.
+    assert sorted(published_tasks, key=repr) == sorted(
+        [deliver_published("push"), deliver_published("sms")], key=repr
+    )
     assert Notification.objects.filter(user=citizen).values_list(
         "fallback_text", "fallback_due_at"
     )[0] == ("", None)
@@ -1116,6 +1119,8 @@ def test_sms_beyond_the_daily_budget_are_recorded_unsent_and_the_administrators_
     published_tasks,
     django_capture_on_commit_callbacks,
 ):
+    # One lane: the budget goes to recipients in user-id order.
+    settings.BROADCAST_FANOUT_LANES = 1
     settings.NOTIFICATION_SMS_DAILY_BUDGET = 2
     # One SMS of the budget is already spent today (an alert of the other ward).
     send(other_broadcaster, wards=(6001,), send_sms=True, title="Sạt lở")
@@ -1164,6 +1169,7 @@ def test_the_fan_out_goes_in_chunks_and_resumes_after_the_last_committed_one(
     broadcaster, five, settings, clock, published_tasks, django_capture_on_commit_callbacks
 ):
     settings.BROADCAST_FANOUT_CHUNK = 2
+    settings.BROADCAST_FANOUT_LANES = 1
     broadcast = broadcast_create(
         official=broadcaster,
         title=TITLE,
@@ -1179,11 +1185,11 @@ def test_the_fan_out_goes_in_chunks_and_resumes_after_the_last_committed_one(
     first = state(broadcast)
     assert (
         first["status"],
-        first["fanout_cursor"],
         first["recipients"],
         first["inbox_written"],
         first["sent_at"],
-    ) == ("sending", five[1].pk, 2, 2, None)
+    ) == ("sending", 2, 2, None)
+    assert lanes(broadcast) == [(0, five[1].pk, None)]
     assert inbox_rows() == [message(u, broadcast) for u in five[:2]]
     assert deliveries() == [sms(five[0]), push(five[1])]
     assert published_tasks == [deliver_published("push"), deliver_published("sms")]
@@ -1194,11 +1200,11 @@ def test_the_fan_out_goes_in_chunks_and_resumes_after_the_last_committed_one(
     done = state(broadcast)
     assert (
         done["status"],
-        done["fanout_cursor"],
         done["recipients"],
         done["inbox_written"],
         done["sent_at"],
-    ) == ("sent", five[4].pk, 5, 5, later)
+    ) == ("sent", 5, 5, later)
+    assert lanes(broadcast) == [(0, five[4].pk, later)]
     assert inbox_rows() == [message(u, broadcast) for u in five]
     written = [
         sms(five[0]),
@@ -1219,8 +1225,9 @@ def test_the_fan_out_goes_in_chunks_and_resumes_after_the_last_committed_one(
     # A worker that wrote every chunk and died before its bookkeeping committed: the next run
     # starts from the beginning again and writes no second message, push or SMS.
     Broadcast.objects.filter(pk=broadcast.pk).update(
-        status="sending", fanout_cursor=0, recipients=0, inbox_written=0, sent_at=None
+        status="sending", recipients=0, inbox_written=0, sent_at=None
     )
+    BroadcastLane.objects.filter(broadcast=broadcast).update(cursor=0, done_at=None)
     assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
 
     again = state(broadcast)
@@ -1234,6 +1241,7 @@ def test_the_fan_out_task_publishes_itself_again_until_the_broadcast_is_sent(
 ):
     # A task writes 20 chunks, then hands over to the next run.
     settings.BROADCAST_FANOUT_CHUNK = 1
+    settings.BROADCAST_FANOUT_LANES = 1
     people = [UserFactory(ward=ward) for _ in range(21)]
     broadcast = broadcast_create(
         official=broadcaster, title=TITLE, body=BODY, kind="information", ward_codes=[6040]
@@ -1241,21 +1249,108 @@ def test_the_fan_out_task_publishes_itself_again_until_the_broadcast_is_sent(
 
     assert fan_out_broadcast(broadcast.pk) is False
 
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast, lanes=1)
     assert state(broadcast)["recipients"] == 20
     assert state(broadcast)["status"] == "sending"
 
     assert fan_out_broadcast(broadcast.pk) is True
 
-    assert published_tasks == [fan_out_published(broadcast)]
+    assert published_tasks == fan_out_published(broadcast, lanes=1)
     assert state(broadcast)["status"] == "sent"
     assert inbox_rows() == [message(u, broadcast, kind="information") for u in people]
+
+
+def test_two_lanes_share_the_audience_by_user_id_and_the_last_one_done_sends_it(
+    broadcaster, five, settings, clock, published_tasks, django_capture_on_commit_callbacks
+):
+    settings.BROADCAST_FANOUT_CHUNK = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast = broadcast_create(
+            official=broadcaster, title=TITLE, body=BODY, kind="emergency", ward_codes=[6040]
+        )
+    assert published_tasks == fan_out_published(broadcast, lanes=2)
+    assert (state(broadcast)["fanout_lanes"], lanes(broadcast)) == (2, [(0, 0, None), (1, 0, None)])
+    odd = [u for u in five if u.pk % 2 == 1]
+    even = [u for u in five if u.pk % 2 == 0]
+    assert odd and even
+
+    # Lane 1 (odd ids) first: its people only, one chunk each, then done; the broadcast waits
+    # for lane 0.
+    one_done = clock.move(seconds=5)
+    assert broadcast_fan_out(broadcast_id=broadcast.pk, lane=1) is True
+    assert inbox_rows() == [message(u, broadcast) for u in odd]
+    assert lanes(broadcast) == [(0, 0, None), (1, odd[-1].pk, one_done)]
+    assert (state(broadcast)["status"], state(broadcast)["recipients"]) == ("sending", len(odd))
+    # Run again, the done lane writes nothing.
+    assert broadcast_fan_out(broadcast_id=broadcast.pk, lane=1) is True
+    assert state(broadcast)["recipients"] == len(odd)
+
+    all_done = clock.move(seconds=5)
+    assert broadcast_fan_out(broadcast_id=broadcast.pk, lane=0, max_chunks=1) is False
+    assert state(broadcast)["status"] == "sending"
+    assert broadcast_fan_out(broadcast_id=broadcast.pk, lane=0) is True
+
+    done = state(broadcast)
+    assert (done["status"], done["sent_at"], done["recipients"], done["inbox_written"]) == (
+        "sent",
+        all_done,
+        5,
+        5,
+    )
+    assert lanes(broadcast) == [(0, even[-1].pk, all_done), (1, odd[-1].pk, one_done)]
+    assert inbox_rows() == [message(u, broadcast) for u in five]
+
+
+def test_only_the_lane_whose_task_was_lost_is_published_again(
+    broadcaster, five, settings, clock, published_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        broadcast = broadcast_create(
+            official=broadcaster, title=TITLE, body=BODY, kind="emergency", ward_codes=[6040]
+        )
+    published_tasks.clear()
+    clock.move(seconds=100)
+    assert broadcast_fan_out(broadcast_id=broadcast.pk, lane=0) is True
+
+    clock.move(seconds=20)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert broadcasts_start_due() == [broadcast.pk]
+    assert published_tasks == [
+        PublishedTask("notifications.fan_out_broadcast", [broadcast.pk, 1], "default")
+    ]
+    # Published again only after another stale period.
+    published_tasks.clear()
+    clock.move(seconds=119)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert broadcasts_start_due() == []
+    assert published_tasks == []
+
+    assert fan_out_broadcast(broadcast.pk, 1) is True
+    assert state(broadcast)["status"] == "sent"
+    assert inbox_rows() == [message(u, broadcast) for u in five]
+
+
+def test_a_broadcast_without_lanes_has_nothing_to_fan_out(broadcaster):
+    broadcast = broadcast_create(
+        official=broadcaster,
+        title=TITLE,
+        body=BODY,
+        kind="emergency",
+        ward_codes=[6040],
+        scheduled_at=at(2, 11),
+    )
+
+    assert broadcast_fan_out(broadcast_id=broadcast.pk) is True
+    assert broadcast_fan_out(broadcast_id=broadcast.pk, lane=0) is True
+    assert (state(broadcast)["status"], lanes(broadcast), inbox_rows()) == ("scheduled", [], [])
 
 
 def test_a_person_who_joins_the_ward_while_a_fan_out_runs_is_reached_by_its_next_chunk(
     broadcaster, citizen, ward, settings
 ):
     settings.BROADCAST_FANOUT_CHUNK = 1
+    # One lane: with two, the newcomer's lane may be done already (nobody else in it).
+    settings.BROADCAST_FANOUT_LANES = 1
     broadcast = broadcast_create(
         official=broadcaster, title=TITLE, body=BODY, kind="emergency", ward_codes=[6040]
     )
