@@ -26,9 +26,13 @@ def official_ward_codes(*, user: User) -> frozenset[int] | None:
     profile = getattr(user, "official", None)
     if not user.is_staff or profile is None:
         return frozenset()
-    # The link table alone (a ward's code is its key): no join, on every official request.
-    links = OfficialProfile.units.through.objects.filter(officialprofile_id=profile.pk)
-    codes = set(links.values_list("ward_id", flat=True))
+    # Read with the user by the API's authentication (accounts.authentication, PostgreSQL);
+    # else the link table alone (a ward's code is its key): no join, on every official request.
+    codes = getattr(user, "official_unit_codes", None)
+    if codes is None:
+        links = OfficialProfile.units.through.objects.filter(officialprofile_id=profile.pk)
+        codes = links.values_list("ward_id", flat=True)
+    codes = set(codes)
     if profile.province_id and user.groups.filter(name__in=_province_admin_groups()).exists():
         codes |= set(
             Ward.objects.filter(province_id=profile.province_id).values_list("code", flat=True)

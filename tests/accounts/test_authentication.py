@@ -9,6 +9,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.authentication import JWTAuthentication
+from accounts.selectors import official_ward_codes
+from tests.conftest import with_units_query
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +52,26 @@ def test_an_unknown_or_inactive_user_is_refused_as_simplejwt_does(citizen, other
         "user_not_found",
         "user_inactive",
     )
+
+
+def test_the_officials_units_come_with_the_user_on_postgresql(
+    official, ward, other_ward, django_assert_num_queries
+):
+    with django_assert_num_queries(with_units_query(2)):
+        user, _token = authenticate(official)
+        codes = official_ward_codes(user=user)
+    assert codes == {ward.code}
+
+    # Read on every request, never kept: a unit added shows on the next one.
+    official.official.units.add(other_ward)
+    user, _token = authenticate(official)
+    assert official_ward_codes(user=user) == {ward.code, other_ward.code}
+    official.official.units.clear()
+    user, _token = authenticate(official)
+    assert official_ward_codes(user=user) == frozenset()
+
+
+def test_a_province_administrator_still_gets_the_provinces_wards(province_admin, ward, other_ward):
+    user, _token = authenticate(province_admin)
+
+    assert official_ward_codes(user=user) == {ward.code, other_ward.code}
