@@ -160,10 +160,6 @@ def vulnerable_members(broadcast: Broadcast) -> QuerySet[HouseholdMember]:
     )
 
 
-def households_in_target(broadcast: Broadcast) -> QuerySet[Household]:
-    return Household.objects.filter(ward_id__in=target_wards(broadcast).values("code"))
-
-
 def broadcast_progress(broadcast: Broadcast) -> dict[str, Any]:
     """Recipients, inbox rows written, and the push and SMS deliveries by outcome."""
     from django.db.models import Count

@@ -30,16 +30,15 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import official_ward_codes
+from config.celery import enqueue_on_commit
 from digital_address.models import HouseholdMember, Province, Ward
 from notifications.actions.deliveries import (
-    BATCH_SIZE,
-    MAX_TASKS_PER_SWEEP,
     SMS_BUDGET_REACHED,
     _alert_budget_reached,
     _local_day_start,
     _sms_counted,
     preferences_of,
-    publish_deliver,
+    publish_on_commit,
 )
 from notifications.errors import BroadcastNotFound, BroadcastRefused
 from notifications.models import (
@@ -233,18 +232,11 @@ def _start_if_due(broadcast: Broadcast) -> None:
 
 
 def _publish_fan_out_on_commit(broadcast_id: int, lanes: Iterable[int]) -> None:
+    """A dead broker is logged; broadcasts_start_due publishes a stale lane again."""
     from notifications.tasks import fan_out_broadcast
 
-    lanes = list(lanes)
-
-    def publish() -> None:
-        try:
-            for lane in lanes:
-                fan_out_broadcast.apply_async(args=[broadcast_id, lane])
-        except Exception:  # a dead broker: the sweeper publishes it
-            logger.warning("could not publish the fan-out of broadcast %s", broadcast_id)
-
-    transaction.on_commit(publish)
+    for lane in lanes:
+        enqueue_on_commit(fan_out_broadcast, broadcast_id, lane)
 
 
 def broadcasts_start_due() -> list[int]:
@@ -366,7 +358,7 @@ def broadcast_fan_out(
                 inbox_written=F("inbox_written") + written,
                 updated_at=timezone.now(),
             )
-            _publish_sending_on_commit(channels)
+            publish_on_commit(channels)
     return False
 
 
@@ -384,20 +376,6 @@ def _lane_done(state: BroadcastLane) -> None:
     broadcast.status, broadcast.sent_at = B.SENT, now
     broadcast.save(update_fields=["status", "sent_at", "updated_at"])
     logger.info("broadcast %s sent to %d people", broadcast.pk, broadcast.recipients)
-
-
-def _publish_sending_on_commit(channels: dict[str, int]) -> None:
-    def publish() -> None:
-        for channel, count in channels.items():
-            tasks = min(-(-count // BATCH_SIZE[channel]), MAX_TASKS_PER_SWEEP)
-            try:
-                for _task in range(tasks):
-                    publish_deliver(channel)
-            except Exception:  # the sweeper sends them
-                logger.warning("could not publish %s deliveries of a broadcast", channel)
-                return
-
-    transaction.on_commit(publish)
 
 
 def _key(broadcast: Broadcast) -> str:

@@ -24,7 +24,7 @@ import smtplib
 import time as time_module
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -330,20 +330,28 @@ BROKER_BACKOFF_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
-def publish_on_commit(channels: Iterable[str]) -> None:
-    """After commit, publish a task per channel; a dead broker is logged and left to the
+def tasks_for(channel: str, rows: int) -> int:
+    """The deliver tasks that ``rows`` due rows of a channel call for: a batch each, at most
+    MAX_TASKS_PER_SWEEP (workers take them side by side; a full batch publishes the next)."""
+    return max(1, min(-(-rows // BATCH_SIZE[channel]), MAX_TASKS_PER_SWEEP))
+
+
+def publish_on_commit(channels: Iterable[str] | Mapping[str, int]) -> None:
+    """After commit, publish the deliver tasks of the channels written to (with how many rows
+    each, ``tasks_for``; else one task a channel); a dead broker is logged and left to the
     sweeper (the rows are saved)."""
-    channels = sorted(set(channels))
-    if not channels:
+    rows = dict(channels) if isinstance(channels, Mapping) else dict.fromkeys(channels, 1)
+    if not rows:
         return
 
     def publish() -> None:
         global _broker_down_until
         if time_module.monotonic() < _broker_down_until:
             return
-        for channel in channels:
+        for channel in sorted(rows):
             try:
-                publish_deliver(channel)
+                for _task in range(tasks_for(channel, rows[channel])):
+                    publish_deliver(channel)
             except Exception:  # kombu/redis raise transport-specific errors
                 _broker_down_until = time_module.monotonic() + BROKER_BACKOFF_SECONDS
                 logger.warning(
@@ -811,7 +819,7 @@ def deliveries_sweep() -> dict[str, int]:
         )
         if not due_now:
             continue
-        tasks = max(1, min(-(-waiting // BATCH_SIZE[channel]), MAX_TASKS_PER_SWEEP))
+        tasks = tasks_for(channel, waiting)
         for _ in range(tasks):
             publish_deliver(channel)
         published[channel] = tasks

@@ -227,9 +227,8 @@ def _detail(request: Request, pk: int) -> Response:
     broadcast = _visible(request).filter(pk=pk).first()
     if broadcast is None:
         raise BroadcastNotFound()
-    broadcast.progress = broadcast_progress(broadcast)
     data = s.BroadcastSerializer(broadcast).data
-    data["progress"] = s.BroadcastProgressSerializer(broadcast.progress).data
+    data["progress"] = s.BroadcastProgressSerializer(broadcast_progress(broadcast)).data
     return Response(data)
 
 
