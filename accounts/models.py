@@ -236,6 +236,9 @@ class AccessPurpose(models.TextChoices):
     HOUSEHOLD_VERIFICATION = "household_verification", _("Household verification")
     DOSSIER_PROCESSING = "dossier_processing", _("Processing of a dossier")
     EMERGENCY_RESPONSE = "emergency_response", _("Emergency response")
+    REPORT_HANDLING = "report_handling", _("Handling of a field report")
+    # Who sent an anonymous report: a province administrator, against abuse only.
+    ABUSE_CONTROL = "abuse_control", _("Abuse control (sender of an anonymous report)")
 
 
 class AccessResource(models.TextChoices):
@@ -247,6 +250,7 @@ class AccessResource(models.TextChoices):
     DOSSIER = "dossier", _("dossier")
     NOTIFICATION = "notification", _("notification")
     CHECK_IN = "check_in", _("emergency check-in")
+    REPORT = "report", _("field report")
 
 
 class DataAccessLog(models.Model):

@@ -33,15 +33,22 @@ _RECEPTION = [
     "services.assign_dossier",
 ]
 _PROCESSING = [*_HOUSEHOLDS, "services.view_dossier", "services.process_dossier"]
+# Field reports: the desk and the processing officials acknowledge, transfer and resolve them;
+# the desk also moderates what the public map shows.
+_REPORTS = ["services.view_fieldreport", "services.handle_fieldreport"]
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.RECEPTION: _RECEPTION,
-    Role.PROCESSING: _PROCESSING,
+    Role.RECEPTION: [*_RECEPTION, *_REPORTS, "services.moderate_fieldreport"],
+    Role.PROCESSING: [*_PROCESSING, *_REPORTS],
     # The unit's leader decides, assigns, and is warned of dossiers due soon or overdue.
     Role.APPROVAL: [
         *_HOUSEHOLDS,
         "services.view_dossier",
         "services.decide_dossier",
         "services.assign_dossier",
+        *_REPORTS,
+        "services.moderate_fieldreport",
+        # A disputed fix comes back to them.
+        "services.supervise_fieldreport",
         # The second pair of eyes on an emergency broadcast (BROADCAST_EMERGENCY_APPROVAL).
         "notifications.view_broadcast",
         "notifications.approve_broadcast",
@@ -55,6 +62,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.PROVINCE_ADMIN: [
         *_HOUSEHOLDS,
         "services.view_dossier",
+        *_REPORTS,
+        "services.moderate_fieldreport",
+        # Who sent an anonymous report, against abuse (each read logged).
+        "services.view_reporter_identity",
+        "services.view_reportcategory",
+        "services.add_reportcategory",
+        "services.change_reportcategory",
+        # Applications posting reports through Open311, and their keys.
+        "services.view_open311client",
+        "services.add_open311client",
+        "services.change_open311client",
         "accounts.view_full_national_id",
         "accounts.view_officialprofile",
         "accounts.view_dataaccesslog",

@@ -101,6 +101,7 @@ def user_export(*, user: User) -> dict[str, Any]:
         notifications_export,
         sms_for_phone,
     )
+    from services.report_selectors import reports_export
 
     return {
         "profile": {
@@ -141,6 +142,7 @@ def user_export(*, user: User) -> dict[str, Any]:
         "notification_preferences": _preferences(notification_preferences(user=user)),
         "check_ins": check_ins_export(user=user),
         "households": household_export(user=user),
+        **reports_export(user=user),
         "access_log": [
             {
                 "official": row.official.full_name,

@@ -35,6 +35,7 @@ app.conf.update(
         "accounts.purge_login_failures": {"queue": Queues.MAINTENANCE},
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
         "services.warn_due_dossiers": {"queue": Queues.MAINTENANCE},
+        "services.close_unconfirmed_reports": {"queue": Queues.MAINTENANCE},
     },
     task_serializer="json",
     result_serializer="json",
@@ -87,6 +88,11 @@ app.conf.update(
         "warn-due-dossiers": {
             "task": "services.warn_due_dossiers",
             "schedule": crontab(minute="*/15"),
+        },
+        # A fix nobody confirmed or disputed within REPORT_CONFIRM_DAYS closes.
+        "close-unconfirmed-reports": {
+            "task": "services.close_unconfirmed_reports",
+            "schedule": crontab(minute=23),
         },
         "flush-expired-tokens": {
             "task": "accounts.flush_expired_tokens",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
 
 
@@ -23,6 +23,33 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERROR_RESPONSE = OpenApiResponse(ErrorSerializer, description="Error body: {code, message, fields}")
+
+
+def step_schema(answer: type[serializers.Serializer]):
+    """The schema of a step of a workflow (a POST that moves a dossier or a report): the view's
+    ``body`` in (multipart when ``multipart``), ``answer`` out; 400 (the body), 404 (not one of
+    mine, or not my role) and 409 (not from this status)."""
+
+    def schema(summary: str, description: str | None = None, *, multipart: bool = False):
+        def decorate(view: type) -> type:
+            return extend_schema_view(
+                post=extend_schema(
+                    request={"multipart/form-data": view.body} if multipart else view.body,
+                    responses={
+                        200: answer,
+                        400: ERROR_RESPONSE,
+                        404: ERROR_RESPONSE,
+                        409: ERROR_RESPONSE,
+                    },
+                    summary=summary,
+                    description=description,
+                )
+            )(view)
+
+        return decorate
+
+    return schema
+
 
 # The cursor paginator answers 404 for a cursor it did not issue.
 PAGINATION_PARAMETERS = frozenset({"cursor"})

@@ -413,6 +413,21 @@ DOSSIER_DUE_SOON_WORKING_DAYS = env.int("DOSSIER_DUE_SOON_WORKING_DAYS", default
 if not 0 <= DOSSIER_DUE_SOON_WORKING_DAYS <= 20:
     raise ImproperlyConfigured("DOSSIER_DUE_SOON_WORKING_DAYS is between 0 and 20.")
 
+# --- Field reports ---------------------------------------------------------------------------
+# One photo of a report (or of the evidence of its fix) as uploaded, before it is re-encoded.
+REPORT_PHOTO_MAX_BYTES = env.int("REPORT_PHOTO_MAX_MB", default=10) * 1024 * 1024
+# Open reports of the same category within this distance are offered as duplicates to follow.
+REPORT_DUPLICATE_RADIUS_M = env.int("REPORT_DUPLICATE_RADIUS_M", default=150)
+if not 10 <= REPORT_DUPLICATE_RADIUS_M <= 5000:
+    raise ImproperlyConfigured("REPORT_DUPLICATE_RADIUS_M is between 10 and 5000 metres.")
+# Days the citizen has to confirm or dispute a fix; silence closes the report after them.
+REPORT_CONFIRM_DAYS = env.int("REPORT_CONFIRM_DAYS", default=7)
+if not 1 <= REPORT_CONFIRM_DAYS <= 60:
+    raise ImproperlyConfigured("REPORT_CONFIRM_DAYS is between 1 and 60.")
+# Open311 GeoReport v2 discovery: who runs the endpoint, and where an application gets a key.
+OPEN311_CONTACT = env.str("OPEN311_CONTACT", default="")
+OPEN311_KEY_SERVICE = env.str("OPEN311_KEY_SERVICE", default="")
+
 # --- Digital addresses ---------------------------------------------------------------------
 # The address a house plate's QR code opens: the public site's origin, so plates printed from an
 # internal admin host still point to the public one. Empty: the origin of the request.

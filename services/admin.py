@@ -482,3 +482,7 @@ class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
                 object_id=dossier.code,
             )
         return response
+
+
+# Field reports and Open311 applications, registered by their own module.
+from services import report_admin  # noqa: E402, F401

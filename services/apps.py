@@ -11,5 +11,6 @@ class ServicesConfig(AppConfig):
     def ready(self) -> None:
         from services import (
             dossier_notices,  # noqa: F401  (registers the notification events)
+            report_notices,  # noqa: F401  (registers the notification events)
             signals,  # noqa: F401  (connects the receivers)
         )

@@ -41,3 +41,28 @@ class PaymentRefused(DomainError):
     default_message = _(
         "Online payment is not available now: pay at the one-stop desk of the receiving unit."
     )
+
+
+class ReportNotFound(ProcedureNotFound):
+    pass
+
+
+class ReportTransitionRefused(DomainError):
+    status_code = 409
+    code = "invalid_transition"
+    default_message = _("This cannot be done in the report's current status.")
+
+
+class ConfirmationPeriodOver(DomainError):
+    status_code = 409
+    code = "confirmation_period_over"
+    default_message = _("The time to confirm or dispute this fix is over.")
+
+
+class ReactionRefused(DomainError):
+    status_code = 409
+    code = "reaction_refused"
+    default_message = _(
+        "Only the reporter and the citizens who followed the report before it was fixed may "
+        "rate the fix."
+    )

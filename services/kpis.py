@@ -97,3 +97,98 @@ def dossier_kpis(*, dossiers: QuerySet[Dossier], start: date, end: date) -> dict
             for (code, title), figures in sorted(rows.items(), key=lambda item: fold(item[0][1]))
         ]
     return body
+
+
+# --- field reports ---------------------------------------------------------------------------
+
+REPORT_GROUPINGS = {
+    "units": ("unit_id", "unit__name"),
+    "categories": ("category__code", "category__name"),
+}
+_REPORT_RECEIVED = {"received": Count("id")}
+_REPORT_ACKNOWLEDGED = {
+    "acknowledged": Count("id"),
+    "acknowledged_on_time": Count("id", filter=Q(acknowledged_on_time=True)),
+}
+# Reactions are joined: each report counted once (distinct), each reaction once.
+_REPORT_RESOLVED = {
+    "resolved": Count("id", distinct=True),
+    "resolved_on_time": Count("id", filter=Q(resolved_on_time=True), distinct=True),
+    "confirmed": Count("id", filter=Q(satisfied=True), distinct=True),
+    # Disputed at least once (escalated), even if a later fix was confirmed: a complaint.
+    "disputed": Count("id", filter=Q(escalated=True), distinct=True),
+    "likes": Count("reactions", filter=Q(reactions__like=True)),
+    "dislikes": Count("reactions", filter=Q(reactions__like=False)),
+}
+
+
+def _report_figures(received: dict, acknowledged: dict, resolved: dict) -> dict:
+    done = resolved.get("resolved", 0)
+    on_time = resolved.get("resolved_on_time", 0)
+    complaints = resolved.get("disputed", 0) + resolved.get("dislikes", 0)
+    satisfaction = None
+    if done:
+        late = 100 * (done - on_time) / done
+        satisfaction = round(max(0.0, 100 - late - 100 * complaints / done), 1)
+    return {
+        "received": received.get("received", 0),
+        "acknowledged": acknowledged.get("acknowledged", 0),
+        "acknowledged_on_time": acknowledged.get("acknowledged_on_time", 0),
+        "acknowledged_on_time_rate": _percent(
+            acknowledged.get("acknowledged_on_time", 0), acknowledged.get("acknowledged", 0)
+        ),
+        "resolved": done,
+        "resolved_on_time": on_time,
+        "resolved_on_time_rate": _percent(on_time, done),
+        "confirmed": resolved.get("confirmed", 0),
+        "disputed": resolved.get("disputed", 0),
+        "likes": resolved.get("likes", 0),
+        "dislikes": resolved.get("dislikes", 0),
+        "satisfaction": satisfaction,
+    }
+
+
+def report_kpis(*, reports: QuerySet, start: date, end: date) -> dict:
+    """The field-report KPIs of ``reports`` (already limited to what the reader may see) for
+    the period, in total and per unit and per category:
+
+    - acknowledged on time: accepted or refused by the category's working-day deadline;
+    - resolved on time: resolved by the deadline (a disputed fix counts at its new resolution);
+    - satisfaction: 100% − (late% + complaint%), a complaint being a disputed fix or a dislike,
+      over the reports resolved in the period.
+
+    One query per measure, grouped by unit and category; the totals and the two groupings are
+    sums of those rows (a report has one unit and one category)."""
+    lower, upper = _bounds(start, end)
+    measures = [
+        ("created_at", _REPORT_RECEIVED),
+        ("acknowledged_at", _REPORT_ACKNOWLEDGED),
+        ("resolved_at", _REPORT_RESOLVED),
+    ]
+    keys = ("unit_id", "unit__name", "category__code", "category__name")
+    total: list[dict] = [{}, {}, {}]
+    groups: dict[str, dict] = {name: {} for name in REPORT_GROUPINGS}
+    for index, (moment, aggregates) in enumerate(measures):
+        rows = (
+            reports.filter(**{f"{moment}__gte": lower, f"{moment}__lt": upper})
+            .order_by()
+            .values(*keys)
+            .annotate(**aggregates)
+        )
+        for row in rows:
+            _add(total[index], row, aggregates)
+            for name, (key, label) in REPORT_GROUPINGS.items():
+                figures = groups[name].setdefault((row[key], row[label]), [{}, {}, {}])
+                _add(figures[index], row, aggregates)
+    body: dict = {"from": start, "to": end, "total": _report_figures(*total)}
+    for name, rows in groups.items():
+        body[name] = [
+            {"code": code, "name": title, **_report_figures(*figures)}
+            for (code, title), figures in sorted(rows.items(), key=lambda item: fold(item[0][1]))
+        ]
+    return body
+
+
+def _add(into: dict, row: dict, aggregates: dict) -> None:
+    for measure in aggregates:
+        into[measure] = into.get(measure, 0) + row[measure]

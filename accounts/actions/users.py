@@ -28,6 +28,7 @@ from digital_address.vietnamese_text import strip_diacritics
 from notifications.actions import sms_erase_phone, sms_queue
 from notifications.models import CheckIn, Notification, NotificationPreference
 from notifications.phone_display import mask_phone
+from services.report_flow import report_follows_erase
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,9 @@ def user_erase(*, user: User, password: str) -> None:
         NotificationPreference.objects.filter(user=user).delete()
         # Where they were and what they needed during an emergency.
         CheckIn.objects.filter(user=user).delete()
+        # Reports they follow. Their own reports stay (a public problem, not theirs to take
+        # back), tied to the de-identified account.
+        report_follows_erase(user=user)
         household_memberships_erase(user=user, phone=old_phone)
         user.phone = f"erased-{user.pk}"
         user.full_name = ""

@@ -447,10 +447,52 @@ class DossierKpiSerializer(serializers.Serializer):
         }
 
 
+class ReportKpiFiguresSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Reports received in the period.")
+    acknowledged = serializers.IntegerField(help_text="Accepted or refused in the period.")
+    acknowledged_on_time = serializers.IntegerField()
+    acknowledged_on_time_rate = serializers.FloatField(allow_null=True)
+    resolved = serializers.IntegerField(help_text="Resolved in the period.")
+    resolved_on_time = serializers.IntegerField()
+    resolved_on_time_rate = serializers.FloatField(allow_null=True)
+    confirmed = serializers.IntegerField(help_text="Fixes the citizen confirmed.")
+    disputed = serializers.IntegerField(
+        help_text="Reports whose fix the citizen disputed at least once (a complaint)."
+    )
+    likes = serializers.IntegerField()
+    dislikes = serializers.IntegerField()
+    satisfaction = serializers.FloatField(
+        allow_null=True,
+        help_text="100 − (late % + (disputed + dislikes) %) of the resolved, at least 0.",
+    )
+
+
+class UnitReportKpiSerializer(ReportKpiFiguresSerializer):
+    code = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategoryReportKpiSerializer(ReportKpiFiguresSerializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReportKpiSerializer(serializers.Serializer):
+    def get_fields(self) -> dict:
+        return {
+            "from": serializers.DateField(),
+            "to": serializers.DateField(),
+            "total": ReportKpiFiguresSerializer(),
+            "units": UnitReportKpiSerializer(many=True),
+            "categories": CategoryReportKpiSerializer(many=True),
+        }
+
+
 class StatsReportSerializer(serializers.Serializer):
     total = CoverageSerializer(help_text="Digital-address coverage, all wards together.")
     wards = CoverageSerializer(many=True)
     dossiers = DossierKpiSerializer(help_text="Public-service KPIs (QĐ 766) for the period.")
+    reports = ReportKpiSerializer(help_text="Field-report KPIs for the period.")
 
 
 # No dossier is older; and no date reaches the calendar's limits (year 1 or 9999).

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from services.api import views
+from services.api import reports, views
 
 
 class ProcedureCode:
@@ -123,6 +123,69 @@ urlpatterns = [
     ),
     path(
         "dossiers/<dossier:code>/rating/", views.DossierRatingView.as_view(), name="dossier-rating"
+    ),
+    path("report-categories/", reports.ReportCategoryListView.as_view(), name="report-categories"),
+    path("reports/", reports.ReportListView.as_view(), name="report-list"),
+    path("reports/public/", reports.PublicReportListView.as_view(), name="report-public"),
+    path("reports/similar/", reports.ReportSimilarView.as_view(), name="report-similar"),
+    path("reports/<int:report_id>/", reports.ReportDetailView.as_view(), name="report-detail"),
+    path(
+        "reports/<int:report_id>/photos/<int:photo_id>/",
+        reports.ReportPhotoView.as_view(),
+        name="report-photo",
+    ),
+    path(
+        "reports/<int:report_id>/follow/", reports.ReportFollowView.as_view(), name="report-follow"
+    ),
+    path(
+        "reports/<int:report_id>/confirm/",
+        reports.ReportConfirmView.as_view(),
+        name="report-confirm",
+    ),
+    path(
+        "reports/<int:report_id>/dispute/",
+        reports.ReportDisputeView.as_view(),
+        name="report-dispute",
+    ),
+    path(
+        "reports/<int:report_id>/reaction/",
+        reports.ReportReactionView.as_view(),
+        name="report-reaction",
+    ),
+    path(
+        "official/reports/", reports.OfficialReportListView.as_view(), name="official-report-list"
+    ),
+    path(
+        "official/reports/<int:report_id>/",
+        reports.OfficialReportDetailView.as_view(),
+        name="official-report-detail",
+    ),
+    *[
+        path(
+            f"official/reports/<int:report_id>/{step}/",
+            view.as_view(),
+            name=f"official-report-{step}",
+        )
+        for step, view in [
+            ("accept", reports.OfficialReportAcceptView),
+            ("refuse", reports.OfficialReportRefuseView),
+            ("start", reports.OfficialReportStartView),
+            ("resolve", reports.OfficialReportResolveView),
+            ("close", reports.OfficialReportCloseView),
+            ("transfer", reports.OfficialReportTransferView),
+            ("merge", reports.OfficialReportMergeView),
+            ("moderate", reports.OfficialReportModerateView),
+        ]
+    ],
+    path(
+        "official/reports/<int:report_id>/photos/<int:photo_id>/",
+        reports.OfficialReportPhotoView.as_view(),
+        name="official-report-photo",
+    ),
+    path(
+        "official/reports/<int:report_id>/reporter/",
+        reports.OfficialReportIdentityView.as_view(),
+        name="official-report-reporter",
     ),
     path("official/stats/", views.OfficialStatsView.as_view(), name="official-stats"),
     path("stats/units/", views.PublicStatsView.as_view(), name="stats-units"),

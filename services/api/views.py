@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
@@ -23,6 +23,7 @@ from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from accounts.selectors import official_ward_codes
 from config.openapi import ERROR_RESPONSE as ERROR
+from config.openapi import step_schema
 from config.parsers import SafeJSONParser
 from digital_address.models import Province, Ward
 from digital_address.selectors import coverage, household_of
@@ -30,9 +31,9 @@ from services import dossier_flow as flow
 from services.actions import dossier_submit
 from services.api import serializers as s
 from services.errors import DossierNotFound, InvalidForm, ProcedureNotFound
-from services.kpis import dossier_kpis
+from services.kpis import dossier_kpis, report_kpis
 from services.letters import letter_response
-from services.models import Dossier, Procedure
+from services.models import Dossier, FieldReport, Procedure
 from services.selectors import (
     dossier_for_official,
     dossier_of,
@@ -294,22 +295,8 @@ class OfficialDossierDetailView(APIView):
         return Response(_official_detail(request, code))
 
 
-def official_move(summary: str, description: str | None = None, *, multipart: bool = False):
-    """The schema of an official's move: the class's ``body`` in, the dossier as officials see
-    it out, 400 (the body), 404 (not one of my unit's, or not my role) and 409 (not from this
-    status)."""
-
-    def decorate(view: type[_OfficialMove]) -> type[_OfficialMove]:
-        return extend_schema_view(
-            post=extend_schema(
-                request={"multipart/form-data": view.body} if multipart else view.body,
-                responses={200: s.OfficialDossierSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
-                summary=summary,
-                description=description,
-            )
-        )(view)
-
-    return decorate
+# An official's move: the dossier as officials see it out.
+official_move = step_schema(s.OfficialDossierSerializer)
 
 
 class _OfficialMove(APIView):
@@ -550,10 +537,17 @@ class DossierRatingView(APIView):
 # --- statistics --------------------------------------------------------------------------------
 
 
-def _stats_body(wards, dossiers, period: dict) -> dict:
+def _stats_body(wards, dossiers, reports, period: dict) -> dict:
     per_ward, total = coverage(wards=wards)
-    kpis = dossier_kpis(dossiers=dossiers, start=period["from"], end=period["to"])
-    return s.StatsReportSerializer({"total": total, "wards": per_ward, "dossiers": kpis}).data
+    start, end = period["from"], period["to"]
+    return s.StatsReportSerializer(
+        {
+            "total": total,
+            "wards": per_ward,
+            "dossiers": dossier_kpis(dossiers=dossiers, start=start, end=end),
+            "reports": report_kpis(reports=reports, start=start, end=end),
+        }
+    ).data
 
 
 class OfficialStatsView(APIView):
@@ -571,7 +565,8 @@ class OfficialStatsView(APIView):
         dossiers = Dossier.objects.all()
         if codes is not None:
             wards, dossiers = wards.filter(code__in=codes), dossiers.filter(unit_id__in=codes)
-        return Response(_stats_body(wards, dossiers, period))
+        reports = FieldReport.objects.in_units(codes)
+        return Response(_stats_body(wards, dossiers, reports, period))
 
 
 class PublicStatsView(PublicCatalog, APIView):
@@ -588,6 +583,7 @@ class PublicStatsView(PublicCatalog, APIView):
             _stats_body(
                 Ward.objects.filter(province_id=province),
                 Dossier.objects.filter(unit__province_id=province),
+                FieldReport.objects.filter(unit__province_id=province),
                 params,
             )
         )

@@ -160,6 +160,9 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
         # No emergency was sent to them (test_broadcasts.py exports an answer).
         "check_ins": [],
         "households": {"memberships": [], "invitations_received": []},
+        # tests/services/test_report_personal_data.py exports reports and follows.
+        "field_reports": [],
+        "followed_reports": [],
         "access_log": [
             {
                 "official": "Lý Thị Cán Bộ",

@@ -31,6 +31,7 @@ def test_every_drill_down_is_bounded():
         "/admin/notifications/smsmessage/",
         "/admin/services/calendarday/",
         "/admin/services/dossier/",
+        "/admin/services/fieldreport/",
     ]
     for _url, _field, model_admin in WITH_DRILL_DOWN:
         assert isinstance(model_admin, DateHierarchyBoundsMixin)

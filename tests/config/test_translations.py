@@ -19,6 +19,8 @@ def _translation(entry: polib.POEntry) -> str:
 def _compiled(entry: polib.POEntry) -> str:
     if entry.msgid_plural:
         return translation.ngettext(entry.msgid, entry.msgid_plural, 2)
+    if entry.msgctxt:  # the same English word, said otherwise of a report ("report status")
+        return translation.pgettext(entry.msgctxt, entry.msgid)
     return translation.gettext(entry.msgid)
 
 

@@ -1314,8 +1314,9 @@ def test_the_officials_statistics_cost_a_fixed_number_of_queries(
     client = client_for(official)
 
     # The token's user with the official profile, its units, one aggregate over the wards; the
-    # dossier KPIs: decided and submitted, in total, per unit and per procedure.
-    with django_assert_num_queries(with_units_query(9)):
+    # dossier KPIs: decided and submitted, in total, per unit and per procedure; the report
+    # KPIs: received, acknowledged and resolved.
+    with django_assert_num_queries(with_units_query(12)):
         response = client.get("/api/v1/official/stats/")
 
     assert [w["ward"] for w in response.json()["wards"]] == [6040]
@@ -1327,8 +1328,9 @@ def test_the_public_statistics_cost_a_fixed_number_of_queries(
     for w in (ward, ward, other_ward):
         HouseholdFactory(ward=w)
 
-    # The province, one aggregate over its wards, the six of the dossier KPIs.
-    with django_assert_num_queries(8):
+    # The province, one aggregate over its wards, the six of the dossier KPIs, the three of
+    # the report KPIs.
+    with django_assert_num_queries(11):
         response = api_client.get("/api/v1/stats/units/", {"province": 20})
 
     assert [w["registered"] for w in response.json()["wards"]] == [1, 2]

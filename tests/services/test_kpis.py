@@ -717,8 +717,9 @@ def test_the_official_statistics_cost_the_same_queries_for_any_count(
 
     # The token's user with the official profile, its units, the province administrator's
     # group and the province's wards, one aggregate over the wards; the dossier KPIs: decided
-    # and submitted, in total, per unit and per procedure.
-    with django_assert_num_queries(with_units_query(11)):
+    # and submitted, in total, per unit and per procedure; the report KPIs: received,
+    # acknowledged and resolved, each grouped by unit and category.
+    with django_assert_num_queries(with_units_query(14)):
         response = client.get(OFFICIAL_STATS, MARCH)
 
     assert response.json()["dossiers"]["total"]["finished"] == count
@@ -732,8 +733,9 @@ def test_the_public_statistics_cost_the_same_queries_for_any_count(
     many(ward, other_ward, citizen, other_citizen, count)
     clock(at(31, 12))
 
-    # The province, one aggregate over its wards, the six of the dossier KPIs.
-    with django_assert_num_queries(8):
+    # The province, one aggregate over its wards, the six of the dossier KPIs, the three of
+    # the report KPIs.
+    with django_assert_num_queries(11):
         response = api_client.get(PUBLIC_STATS, {"province": 20, **MARCH})
 
     assert response.json()["dossiers"]["total"]["finished"] == count
