@@ -69,6 +69,12 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "services.view_reportcategory",
         "services.add_reportcategory",
         "services.change_reportcategory",
+        # The virtual assistant's FAQ, and the questions it could not answer.
+        "assistant.view_faqentry",
+        "assistant.add_faqentry",
+        "assistant.change_faqentry",
+        "assistant.delete_faqentry",
+        "assistant.view_turn",
         # Applications posting reports through Open311, and their keys.
         "services.view_open311client",
         "services.add_open311client",

@@ -94,6 +94,7 @@ def _preferences(pref: dict[str, Any]) -> dict[str, Any]:
 
 def user_export(*, user: User) -> dict[str, Any]:
     """Every piece of personal data held about the user. Other apps add their sections here."""
+    from assistant.selectors import conversations_export
     from digital_address.selectors import household_export
     from notifications.selectors import (
         check_ins_export,
@@ -143,6 +144,7 @@ def user_export(*, user: User) -> dict[str, Any]:
         "check_ins": check_ins_export(user=user),
         "households": household_export(user=user),
         **reports_export(user=user),
+        "assistant": conversations_export(user=user),
         "access_log": [
             {
                 "official": row.official.full_name,

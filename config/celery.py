@@ -36,6 +36,7 @@ app.conf.update(
         "accounts.flush_expired_tokens": {"queue": Queues.MAINTENANCE},
         "services.warn_due_dossiers": {"queue": Queues.MAINTENANCE},
         "services.close_unconfirmed_reports": {"queue": Queues.MAINTENANCE},
+        "assistant.rebuild_index": {"queue": Queues.MAINTENANCE},
     },
     task_serializer="json",
     result_serializer="json",
@@ -93,6 +94,11 @@ app.conf.update(
         "close-unconfirmed-reports": {
             "task": "services.close_unconfirmed_reports",
             "schedule": crontab(minute=23),
+        },
+        # The catalog, the FAQ or the communes changed: the assistant's index follows.
+        "refresh-assistant-index": {
+            "task": "assistant.rebuild_index",
+            "schedule": crontab(minute="*/10"),
         },
         "flush-expired-tokens": {
             "task": "accounts.flush_expired_tokens",

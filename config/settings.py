@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "digital_address",
     "services",
     "notifications",
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +219,7 @@ REST_FRAMEWORK = {
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "otp": env.str("THROTTLE_OTP", default="10/min"),
         "public": env.str("THROTTLE_PUBLIC", default="120/min"),
+        "assistant": env.str("THROTTLE_ASSISTANT", default="30/min"),
     },
     "NUM_PROXIES": NUM_PROXIES,  # 0: X-Forwarded-For is ignored
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -424,6 +426,10 @@ if not 10 <= REPORT_DUPLICATE_RADIUS_M <= 5000:
 REPORT_CONFIRM_DAYS = env.int("REPORT_CONFIRM_DAYS", default=7)
 if not 1 <= REPORT_CONFIRM_DAYS <= 60:
     raise ImproperlyConfigured("REPORT_CONFIRM_DAYS is between 1 and 60.")
+# --- Virtual assistant -----------------------------------------------------------------------
+# Where a procedure offered by the assistant opens in the app: {base}dossiers/new?procedure=code.
+ASSISTANT_DEEP_LINK_BASE = env.str("ASSISTANT_DEEP_LINK_BASE", default="congdanso://")
+
 # Open311 GeoReport v2 discovery: who runs the endpoint, and where an application gets a key.
 OPEN311_CONTACT = env.str("OPEN311_CONTACT", default="")
 OPEN311_KEY_SERVICE = env.str("OPEN311_KEY_SERVICE", default="")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include("digital_address.api.urls")),
     path("api/v1/", include("services.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
+    path("api/v1/", include("assistant.api.urls")),
     path("open311/v2/", include("services.api.open311_urls")),
     # House plates' QR codes open this page; not under /api/v1/, so it outlives API versions.
     path("a/<str:code>", plate_page, name="address-plate"),

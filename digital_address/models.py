@@ -72,6 +72,10 @@ class Ward(models.Model):
     longitude = models.DecimalField(
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
+    # The one-stop desk (bộ phận một cửa), as the assistant tells citizens.
+    desk_address = models.CharField(_("one-stop desk address"), max_length=300, blank=True)
+    desk_phone = models.CharField(_("one-stop desk phone"), max_length=50, blank=True)
+    desk_hours = models.CharField(_("one-stop desk opening hours"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["province_id", "code"]

@@ -22,6 +22,7 @@ from accounts.errors import InvalidCredentials, InvalidOtp, LoginLocked
 from accounts.login_attempts import password_check
 from accounts.models import Device, OtpChallenge, OtpPurpose, User
 from accounts.national_id import national_id_errors
+from assistant.actions import conversations_erase
 from config.errors import DomainError
 from digital_address.actions.households import household_memberships_erase
 from digital_address.vietnamese_text import strip_diacritics
@@ -229,6 +230,8 @@ def user_erase(*, user: User, password: str) -> None:
         # Reports they follow. Their own reports stay (a public problem, not theirs to take
         # back), tied to the de-identified account.
         report_follows_erase(user=user)
+        # What they asked the virtual assistant while logged in.
+        conversations_erase(user=user)
         household_memberships_erase(user=user, phone=old_phone)
         user.phone = f"erased-{user.pk}"
         user.full_name = ""

@@ -163,6 +163,7 @@ def test_export_holds_every_piece_of_my_data(citizen, citizen_client, citizen_da
         # tests/services/test_report_personal_data.py exports reports and follows.
         "field_reports": [],
         "followed_reports": [],
+        "assistant": [],
         "access_log": [
             {
                 "official": "Lý Thị Cán Bộ",

@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from assistant.api import views
+
+urlpatterns = [
+    path("assistant/ask/", views.AskView.as_view(), name="assistant-ask"),
+    path(
+        "assistant/turns/<int:turn_id>/feedback/",
+        views.FeedbackView.as_view(),
+        name="assistant-feedback",
+    ),
+]
