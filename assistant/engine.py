@@ -18,14 +18,16 @@ from dataclasses import dataclass, field
 import bm25s
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
-from assistant.language import STOPWORDS, spell_out, terms, words
+from assistant.language import STOPWORDS, is_syllable, spell_out, terms, untelex, words
 from digital_address.vietnamese_text import fold
 
 # Below this, the assistant says it does not know (and offers the closest procedures).
-THRESHOLD = 0.5
+THRESHOLD = 0.45
 MIN_TYPO_LENGTH = 3
+# How far ahead an FAQ entry must be of the best procedure to answer instead of it.
+FAQ_MARGIN = 0.05
 OFFERED = 3
 
 DOSSIER_CODE = re.compile(r"(?<![\w.])([A-Za-z0-9.]{1,32}-\d{6}-\d{4,6})(?![\w])")
@@ -34,7 +36,11 @@ _ADDRESS = r"(dia chi so|ma dia chi|dia chi cua ho|dia chi nha)"
 # Both, in any order, even sharing a word ("địa chỉ nhà tôi").
 MY_ADDRESS = re.compile(rf"(?=.*\b{_ADDRESS}\b)(?=.*\b{_MY}\b)")
 HOW_TO = re.compile(r"\b(lam sao|lam the nao|cach|nhu the nao|dang ky|xin|tao|cap)\b")
-DESK = re.compile(r"\b(mot cua|uy ban|tru so|dia chi|dien thoai|lien he|o dau|bo phan|lam viec)\b")
+_ASKS_WHERE = r"tru so|dia chi|dien thoai|lien he|o dau|lam viec|mo cua|may gio|gio lam|hotline"
+ASKS_WHERE = re.compile(rf"\b({_ASKS_WHERE})\b")
+DESK = re.compile(rf"\b(mot cua|uy ban|uyban|bo phan|tiep dan|{_ASKS_WHERE})\b")
+# A procedure this close is what is asked about, even with a commune's desk in the question.
+SURE = 0.7
 _PREFIXES = ("xa ", "phuong ", "dac khu ", "thi tran ")
 
 
@@ -80,6 +86,7 @@ class Engine:
         self.term_sets = [set(doc) for doc in corpus]
         self.title_sets = [set(terms(spell_out(d["title"]))) for d in self.documents]
         self.vocabulary = sorted({t for doc in corpus for t in doc if "_" not in t})
+        self.known = set(self.vocabulary) | STOPWORDS
         count = len(corpus) or 1
         frequency: dict[str, int] = {}
         for doc in self.term_sets:
@@ -102,17 +109,12 @@ class Engine:
         if MY_ADDRESS.search(plain) and not HOW_TO.search(plain):
             return Reading("my_address", 1.0)
         spelled, guessed = self._corrected(plain)
-        matches = self.search(spelled, guessed)
+        matches = self._faq_yields(self.search(spelled, guessed))
         best = matches[0] if matches else None
+        procedure = next((m for m in matches if m.kind == "procedure"), None)
         # Names as written (no synonyms: a commune's name is not a word of the catalog).
         ward = self._ward(" ".join(words(fold(question))))
-        # A commune named, with words of its desk (or nothing else understood), and no
-        # procedure clearly asked about.
-        if (
-            ward is not None
-            and (DESK.search(plain) or best is None or best.confidence < 0.35)
-            and (best is None or best.confidence < 0.7)
-        ):
+        if ward is not None and self._asks_desk(spelled, best, procedure):
             return Reading("ward_desk", 1.0, matches=matches, ward_code=ward)
         if best is None or best.confidence < THRESHOLD:
             offered = [m for m in matches if m.kind == "procedure"][:OFFERED]
@@ -120,19 +122,45 @@ class Engine:
             return Reading("none", confidence, matches=offered, ward_code=ward)
         return Reading(best.kind, best.confidence, matches=matches[:OFFERED], ward_code=ward)
 
+    @staticmethod
+    def _asks_desk(spelled: str, best: Match | None, procedure: Match | None) -> bool:
+        """With a commune named: its desk is asked about when the question has words of a desk
+        (or nothing else was understood) and no procedure is clearly asked about; or it asks
+        where, when or how to reach, and the procedure is not asked about beyond doubt."""
+        confidence = procedure.confidence if procedure else 0.0
+        if confidence < THRESHOLD:
+            return best is None or DESK.search(spelled) is not None
+        return confidence < SURE and ASKS_WHERE.search(spelled) is not None
+
+    @staticmethod
+    def _faq_yields(matches: list[Match]) -> list[Match]:
+        """An FAQ entry answers before a procedure only when it is clearly closer: its few
+        words easily cover a question that is really about the procedure."""
+        if len(matches) < 2 or matches[0].kind != "faq":
+            return matches
+        procedure = next((m for m in matches if m.kind == "procedure"), None)
+        if procedure is None or matches[0].confidence - procedure.confidence >= FAQ_MARGIN:
+            return matches
+        return [procedure] + [m for m in matches if m is not procedure]
+
     def _corrected(self, spelled: str) -> tuple[str, set[str]]:
-        """Words the index does not know, read as its nearest word when one is a typing slip
-        away (one edit in a short word, two in a long one); returns the text and the words
-        so read (they count half towards the confidence)."""
-        known = set(self.vocabulary)
+        """Words that are no Vietnamese syllable read as what was meant: telex leftovers
+        decoded ("dduwowcj" → duoc), else the index's nearest word when one is a typing slip
+        away (one edit or swap in a short word, two in a long one). Returns the text and the
+        words found by nearness (they count half towards the confidence)."""
+        known = self.known
         out, guessed = [], set()
         for word in words(spelled):
-            if word in known or word in STOPWORDS or len(word) < MIN_TYPO_LENGTH:
+            if word in known or is_syllable(word) or len(word) < MIN_TYPO_LENGTH:
                 out.append(word)
+                continue
+            plain = untelex(word)
+            if plain in known or is_syllable(plain):
+                out.append(plain)
                 continue
             limit = 1 if len(word) <= 5 else 2
             found = process.extractOne(
-                word, self.vocabulary, scorer=Levenshtein.distance, score_cutoff=limit
+                word, self.vocabulary, scorer=OSA.distance, score_cutoff=limit
             )
             if found is not None:
                 out.append(found[0])
@@ -157,7 +185,9 @@ class Engine:
         order = [int(i) for i in np.argsort(-scores) if scores[i] > 0]
         if not order:
             return []
-        weights = {t: self.idf.get(t, self.unknown_idf) for t in query}
+        # A word the index does not know weighs as its rarest word; a pair the index does not
+        # know weighs nothing (its unknown word already counts).
+        weights = {t: self.idf.get(t, 0.0 if "_" in t else self.unknown_idf) for t in query}
         # A word read through a typo counts half when found (the question may not have meant
         # it), and fully when missing.
         credit = {t: 0.5 if any(p in guessed for p in t.split("_")) else 1.0 for t in query}

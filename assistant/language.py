@@ -2,8 +2,9 @@
 abbreviations people type spelled out, everyday words mapped to the catalog's, tokens and
 bigrams.
 
-The abbreviations and synonyms here were written from the catalog and everyday usage; the
-evaluation questions (bench/assistant_eval.jsonl) were written apart and never tuned against.
+The abbreviations, synonyms and everyday words here were written from the catalog and everyday
+usage, and tuned against bench/assistant_tuning.jsonl; the evaluation questions
+(bench/assistant_eval.jsonl) were written apart and are never tuned against.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ ABBREVIATIONS: dict[str, str] = {
     "hs": "ho so",
     "tt": "thu tuc",
     "ct": "chung thuc",
+    "tthn": "tinh trang hon nhan",
+    "dvc": "dich vu cong",
+    "fi": "phi",
+    "ng": "nguoi",
 }
 
 # Everyday phrases → the catalog's words (applied to the folded, spelled-out text, longest
@@ -60,6 +65,9 @@ SYNONYMS: dict[str, str] = {
     "cuoi chong": "ket hon",
     "dang ky cuoi": "dang ky ket hon",
     "giay dang ky ket hon": "ket hon",
+    "dam cuoi": "ket hon",
+    "cuoi": "ket hon",
+    "cuoi tuan": "thu bay chu nhat",
     "doc than": "tinh trang hon nhan",
     "chua vo": "tinh trang hon nhan",
     "chua chong": "tinh trang hon nhan",
@@ -70,20 +78,37 @@ SYNONYMS: dict[str, str] = {
     "em be moi sinh": "khai sinh",
     "tre moi sinh": "khai sinh",
     "con moi sinh": "khai sinh",
+    "moi sinh": "khai sinh",
+    "vua sinh": "khai sinh",
+    "moi de": "khai sinh",
+    "vua de": "khai sinh",
+    "sinh con": "khai sinh",
+    "giay chung sinh": "khai sinh",
     "lam lai khai sinh": "dang ky lai khai sinh",
     "cap lai khai sinh": "dang ky lai khai sinh",
     "giay chung tu": "khai tu",
     "bao tu": "khai tu",
     "qua doi": "khai tu",
+    "giay bao tu": "khai tu",
+    "moi mat": "khai tu",
+    "vua mat": "khai tu",
+    "da mat": "khai tu",
+    "nguoi than mat": "khai tu",
     "chet": "khai tu",
     "mat nguoi": "khai tu",
     "nhan cha": "nhan cha me con",
     "nhan me": "nhan cha me con",
     "nhan con": "nhan cha me con",
+    "ghi ten bo": "nhan cha me con",
+    "ghi ten cha": "nhan cha me con",
+    "ten bo": "nhan cha me con",
+    "ten cha": "nhan cha me con",
+    "ngoai gia thu": "nhan cha me con",
     # residence
     "nhap ho khau": "dang ky thuong tru",
     "nhap khau": "dang ky thuong tru",
     "chuyen ho khau": "dang ky thuong tru",
+    "chuyen khau": "dang ky thuong tru",
     "ho khau": "thuong tru",
     "dang ky tam tru": "tam tru",
     "khai bao tam tru": "tam tru",
@@ -100,6 +125,12 @@ SYNONYMS: dict[str, str] = {
     "cong chung ban sao": "chung thuc bansao",
     "cong chung": "chung thuc",
     "ky ten": "chuky",
+    "xac nhan chu ky": "chung thuc chuky",
+    "photo": "bansao",
+    "pho to": "bansao",
+    # Where every procedure is filed: it does not choose one (kept as one word, which the
+    # desk question still sees).
+    "uy ban nhan dan": "uyban",
     # What the question asks about the procedure (its fee, time, papers, place, channel):
     # every answer gives all of these, so they do not choose the procedure.
     "mat bao lau": "",
@@ -119,6 +150,11 @@ SYNONYMS: dict[str, str] = {
     "nop online": "",
     "online": "",
     "truc tuyen": "",
+    "dich vu cong": "",
+    # Where the papers come from, not which procedure.
+    "benh vien": "",
+    "tram y te": "",
+    "may ngay": "",
     "qua mang": "",
     "tren mang": "",
     "thu tuc": "",
@@ -133,10 +169,12 @@ STOPWORDS = frozenset(
     [
         "a",
         "ah",
+        "ai",
         "ak",
         "ay",
         "ba",
         "ban",
+        "bang",
         "bay",
         "be",
         "bi",
@@ -145,32 +183,46 @@ STOPWORDS = frozenset(
         "cac",
         "cach",
         "can",
-        "cho",
+        "chau",
         "chi",
+        "cho",
         "chu",
         "co",
+        "con",
+        "cu",
         "cua",
+        "cung",
         "da",
         "dang",
+        "dau",
         "day",
         "de",
         "den",
         "di",
         "do",
+        "dong",
+        "dua",
         "duoc",
         "em",
+        "gai",
         "gi",
         "gio",
         "giup",
+        "ha",
+        "hai",
+        "hang",
         "hay",
         "hoi",
         "khi",
         "khong",
         "la",
         "lam",
+        "lay",
         "len",
         "luc",
         "ma",
+        "mang",
+        "may",
         "minh",
         "moi",
         "muon",
@@ -184,31 +236,68 @@ STOPWORDS = frozenset(
         "nhu",
         "nhung",
         "noi",
+        "nua",
         "o",
         "oi",
+        "ong",
         "phai",
+        "phuong",
         "qua",
         "ra",
         "roi",
         "sao",
-        "se",
         "sau",
+        "se",
+        "so",
+        "ten",
+        "thang",
         "the",
+        "them",
         "thi",
         "thoi",
+        "tien",
         "toi",
+        "trai",
         "tren",
+        "truoc",
+        "tuan",
         "tui",
+        "uyban",
         "va",
         "vao",
         "vay",
         "ve",
         "vi",
         "voi",
-        "xin",
+        "vua",
+        "xa",
         "xem",
+        "xin",
+        "xom",
     ]
 )
+
+
+# A Vietnamese syllable once folded: an initial, one to three vowels, a final. A word that is
+# not one is a typing slip (or telex leftovers); a word that is one is left as typed, even if
+# the index does not know it: one letter away from a catalog word is usually another word
+# ("tiền" is not "biên", "đâu" is not "câu").
+_SYLLABLE = re.compile(
+    r"(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ch|ng|nh|[cmnpt])?"
+)
+# Telex typed without the keyboard turning it into accents: "dduwowcj" is "được".
+_TELEX_DOUBLE = re.compile(r"(aa|ee|oo|dd)")
+_TELEX_TONE = re.compile(r"(?<=[aeiouy])[sfrxj]|[sfrxj]$")
+
+
+def is_syllable(word: str) -> bool:
+    return word.isdigit() or _SYLLABLE.fullmatch(word) is not None
+
+
+def untelex(word: str) -> str:
+    """The word with telex keys read as the marks they stand for (which folding drops)."""
+    plain = _TELEX_DOUBLE.sub(lambda m: m.group(1)[0], word.replace("w", ""))
+    return _TELEX_TONE.sub("", plain, count=1)
 
 
 def spell_out(text: str) -> str:

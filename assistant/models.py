@@ -104,3 +104,83 @@ class Turn(models.Model):
 
     def __str__(self) -> str:
         return self.question[:80]
+
+
+class ChannelMessageStatus(models.TextChoices):
+    PENDING = "pending", _("To answer")
+    SENT = "sent", _("Answered")
+    FAILED = "failed", _("Failed")
+    IGNORED = "ignored", _("Not answered (channel disabled)")
+
+
+class ChannelMessage(models.Model):
+    """A question that came through a chat platform's official account (assistant.channels),
+    saved before anything is queued: the task answers it and sends the reply; the sweeper
+    takes up what the broker dropped or what failed for a while. The platform's message id
+    makes a redelivered webhook a no-op."""
+
+    channel = models.CharField(_("channel"), max_length=20)
+    external_id = models.CharField(_("message id on the channel"), max_length=100)
+    # The platform's id of the asker in this official account (not a phone number): where the
+    # reply goes. Shown to no one in the admin.
+    sender = models.CharField(max_length=100)
+    question = models.CharField(_("question"), max_length=1000)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    turn = models.ForeignKey(
+        Turn, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ChannelMessageStatus.choices,
+        default=ChannelMessageStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Not before this time: the first publish's grace, then the back-off after a failure (and
+    # the lease of an attempt under way).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    sent_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("chat-channel message")
+        verbose_name_plural = _("chat-channel messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], name="assistant_channel_message_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="assistant_channel_due_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["channel", "sender", "-id"], name="assistant_channel_sender_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.external_id}"
+
+
+class ChannelToken(models.Model):
+    """A chat platform's API tokens (Zalo: the OA access token, valid about 25 hours, and the
+    refresh token, valid 3 months and used once). An administrator enters the first pair;
+    the adapter renews them and stores the new pair at once."""
+
+    channel = models.CharField(_("channel"), max_length=20, unique=True)
+    access_token = models.TextField(_("access token"))
+    refresh_token = models.TextField(_("refresh token"), blank=True)
+    expires_at = models.DateTimeField(_("access token expires"))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("chat-channel token")
+        verbose_name_plural = _("chat-channel tokens")
+
+    def __str__(self) -> str:
+        return self.channel

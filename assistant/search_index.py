@@ -42,7 +42,8 @@ def _documents() -> list[dict]:
             "kind": "faq",
             "key": str(entry.pk),
             "title": entry.variants[0],
-            "text": spell_out(" ".join(entry.variants)),
+            # Its ways of asking, and its answer: the words citizens use may be in either.
+            "text": spell_out(" ".join([*entry.variants, entry.answer])),
         }
         for entry in FaqEntry.objects.filter(active=True).order_by("id")
         if entry.variants

@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/assistant_eval.py            # SQLite, in a temporary directory
     .venv/bin/python bench/assistant_eval.py --show-misses
+    .venv/bin/python bench/assistant_eval.py --set tuning --show-misses   # the tuning set
 
 The questions (bench/assistant_eval.jsonl) and the FAQ entries they ask about
 (bench/assistant_faq.json) were written apart from the assistant's abbreviations and synonyms
-(assistant/language.py) and are never used to tune them.
+(assistant/language.py) and are never used to tune them. The tuning set
+(bench/assistant_tuning.jsonl, its FAQ entries in bench/assistant_tuning_faq.json), written
+separately, is what the synonyms and the threshold are tuned against (``--set tuning``).
 
 Setup: a fresh database (migrated), Lạng Sơn's communes (``load_admin_units --province 20``), the
 demo catalog (``load_demo_procedures``), the FAQ entries, the index built once.
@@ -53,11 +56,17 @@ def _setup(tmp: str) -> None:
     call_command("load_demo_procedures", stdout=quiet)
 
 
-def _seed_faq() -> dict[str, int]:
+SETS = {
+    "eval": ("bench/assistant_eval.jsonl", "bench/assistant_faq.json"),
+    "tuning": ("bench/assistant_tuning.jsonl", "bench/assistant_tuning_faq.json"),
+}
+
+
+def _seed_faq(path: str) -> dict[str, int]:
     from assistant.models import FaqEntry
 
     slugs = {}
-    for entry in json.loads((ROOT / "bench/assistant_faq.json").read_text(encoding="utf-8")):
+    for entry in json.loads((ROOT / path).read_text(encoding="utf-8")):
         row = FaqEntry.objects.create(
             questions="\n".join(entry["questions"]), answer=entry["answer"]
         )
@@ -76,24 +85,26 @@ def _correct(expect: dict, reading, faq_ids: dict[str, int]) -> tuple[bool, bool
         right = reading.intent == "faq" and reading.matches[0].key == str(faq_ids[expect["faq"]])
         return right, None
     if intent == "ward_desk":
-        return reading.intent == "ward_desk" and reading.ward_code == expect["ward"], None
+        return reading.intent == "ward_desk" and reading.ward_code == int(expect["ward"]), None
     return reading.intent == intent, None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--set", choices=sorted(SETS), default="eval")
     args = parser.parse_args()
+    questions, faq = SETS[args.set]
     with tempfile.TemporaryDirectory() as tmp:
         _setup(tmp)
         from assistant.actions import assistant_ask
         from assistant.language import spell_out, terms
         from assistant.search_index import current_engine, search_index_rebuild
 
-        faq_ids = _seed_faq()
+        faq_ids = _seed_faq(faq)
         search_index_rebuild()
         engine = current_engine()
-        lines = (ROOT / "bench/assistant_eval.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = (ROOT / questions).read_text(encoding="utf-8").splitlines()
         cases = [json.loads(line) for line in lines if line.strip()]
         for case in cases[:20]:  # warm up
             assistant_ask(question=case["q"], user=None)

@@ -37,6 +37,7 @@ app.conf.update(
         "services.warn_due_dossiers": {"queue": Queues.MAINTENANCE},
         "services.close_unconfirmed_reports": {"queue": Queues.MAINTENANCE},
         "assistant.rebuild_index": {"queue": Queues.MAINTENANCE},
+        "assistant.sweep_channel_messages": {"queue": Queues.MAINTENANCE},
     },
     task_serializer="json",
     result_serializer="json",
@@ -99,6 +100,11 @@ app.conf.update(
         "refresh-assistant-index": {
             "task": "assistant.rebuild_index",
             "schedule": crontab(minute="*/10"),
+        },
+        # Chat-channel questions whose answer the broker lost or whose reply failed a while.
+        "sweep-assistant-channel-messages": {
+            "task": "assistant.sweep_channel_messages",
+            "schedule": 60.0,
         },
         "flush-expired-tokens": {
             "task": "accounts.flush_expired_tokens",

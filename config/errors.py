@@ -24,7 +24,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
-API_PREFIXES = ("/api/", "/open311/")
+API_PREFIXES = ("/api/", "/open311/", "/webhooks/")
 
 
 class DomainError(Exception):

@@ -249,6 +249,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # config.converters.RowId: a row's id, as many digits as a 64-bit key holds.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -429,6 +433,14 @@ if not 1 <= REPORT_CONFIRM_DAYS <= 60:
 # --- Virtual assistant -----------------------------------------------------------------------
 # Where a procedure offered by the assistant opens in the app: {base}dossiers/new?procedure=code.
 ASSISTANT_DEEP_LINK_BASE = env.str("ASSISTANT_DEEP_LINK_BASE", default="congdanso://")
+# The assistant in a Zalo Official Account (assistant/channels/zalo.py): the webhook answers
+# only when the app id and the OA secret key are set. The API addresses are settings so that
+# tests (and a proxy) can stand in for Zalo.
+ZALO_APP_ID = env.str("ZALO_APP_ID", default="")
+ZALO_APP_SECRET = env.str("ZALO_APP_SECRET", default="")
+ZALO_OA_SECRET_KEY = env.str("ZALO_OA_SECRET_KEY", default="")
+ZALO_API_URL = env.str("ZALO_API_URL", default="https://openapi.zalo.me").rstrip("/")
+ZALO_OAUTH_URL = env.str("ZALO_OAUTH_URL", default="https://oauth.zaloapp.com").rstrip("/")
 
 # Open311 GeoReport v2 discovery: who runs the endpoint, and where an application gets a key.
 OPEN311_CONTACT = env.str("OPEN311_CONTACT", default="")

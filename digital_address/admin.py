@@ -298,17 +298,17 @@ class HouseholdAdmin(admin.ModelAdmin):
         urls = super().get_urls()
         extra = [
             path(
-                "<int:pk>/reject/",
+                "<id:pk>/reject/",
                 self.admin_site.admin_view(self.reject_view),
                 name="digital_address_household_reject",
             ),
             path(
-                "<int:pk>/assistance/",
+                "<id:pk>/assistance/",
                 self.admin_site.admin_view(self.assistance_view),
                 name="digital_address_household_assistance",
             ),
             path(
-                "<int:pk>/external-code/",
+                "<id:pk>/external-code/",
                 self.admin_site.admin_view(self.external_code_view),
                 name="digital_address_household_external_code",
             ),

@@ -8,6 +8,7 @@ administrator may override any of them per language and channel (NotificationTem
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
@@ -48,6 +49,31 @@ class EventType:
         if channel == TemplateChannel.SMS:
             return "", str(self.sms) if self.sms else f"{title}. {body}", True
         return title, body, False
+
+
+def event_factory(prefix: str, category: str, sample: dict[str, str]) -> Callable[..., EventType]:
+    """What builds one app's events: named ``<prefix>.<name>``, in its category, previewed with
+    the app's sample values and the event's own on top of them."""
+
+    def event(
+        name: str,
+        label: Promise | str,
+        title: Promise | str,
+        body: Promise | str,
+        own_sample: dict[str, str] | None = None,
+        **options: object,
+    ) -> EventType:
+        return EventType(
+            name=f"{prefix}.{name}",
+            category=category,
+            label=label,
+            title=title,
+            body=body,
+            sample={**sample, **(own_sample or {})},
+            **options,
+        )
+
+    return event
 
 
 _EVENTS: dict[str, EventType] = {}

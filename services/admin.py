@@ -407,12 +407,12 @@ class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<int:pk>/act/<slug:action>/",
+                "<id:pk>/act/<slug:action>/",
                 self.admin_site.admin_view(self.action_view),
                 name="services_dossier_act",
             ),
             path(
-                "<int:pk>/letter/<int:letter_id>/",
+                "<id:pk>/letter/<id:letter_id>/",
                 self.admin_site.admin_view(self.letter_view),
                 name="services_dossier_letter",
             ),

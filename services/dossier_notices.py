@@ -13,24 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from notifications.actions import Message, notify
-from notifications.events import EventType, register
+from notifications.events import EventType, event_factory, register
 from notifications.models import Category
 from services.models import Dossier, DossierEvent, DossierStatus, Outcome
 
 S = DossierStatus
-_CODE = {"code": "G22.20.01-261126-0001"}
-
-
-def _event(name: str, label, title, body, sample: dict, **options) -> EventType:
-    return EventType(
-        name=f"dossier.{name}",
-        category=Category.DOSSIER,
-        label=label,
-        title=title,
-        body=body,
-        sample={**_CODE, **sample},
-        **options,
-    )
+_event = event_factory("dossier", Category.DOSSIER, {"code": "G22.20.01-261126-0001"})
 
 
 RECEIVED = _event(

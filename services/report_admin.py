@@ -17,10 +17,15 @@ from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from accounts.selectors import official_ward_codes
 from config.admin_dates import DateHierarchyBoundsMixin
-from services.models import FieldReport, Open311Client, ReportCategory, ReportEvent, ReportPhoto
-from services.models import ReportStatus as R
+from services.models import (
+    FieldReport,
+    Open311Client,
+    ReportCategory,
+    ReportEvent,
+    ReportPhoto,
+    report_overdue,
+)
 from services.open311 import open311_client_create
-from services.report_selectors import report_overdue
 
 
 @admin.register(ReportCategory)
@@ -54,10 +59,7 @@ class OverdueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() != "yes":
             return queryset
-        today = timezone.localdate()
-        return queryset.filter(status=R.SUBMITTED, acknowledge_due__lt=today) | queryset.filter(
-            status__in=(R.ACCEPTED, R.IN_PROGRESS), resolve_due__lt=today
-        )
+        return queryset.overdue(timezone.localdate())
 
 
 class _ReadOnlyInline(admin.TabularInline):

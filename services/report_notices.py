@@ -10,24 +10,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from notifications.actions import notify
-from notifications.events import EventType, register
+from notifications.events import EventType, event_factory, register
 from notifications.models import Category
 from services.models import CloseReason, FieldReport, ReportEvent, ReportEventKind
 
 K = ReportEventKind
-_SAMPLE = {"number": "1024", "category": "Đèn chiếu sáng", "unit": "Xã Thất Khê"}
-
-
-def _event(name: str, label, title, body, sample: dict | None = None, **options) -> EventType:
-    return EventType(
-        name=f"report.{name}",
-        category=Category.REPORT,
-        label=label,
-        title=title,
-        body=body,
-        sample={**_SAMPLE, "note": "", **(sample or {})},
-        **options,
-    )
+_event = event_factory(
+    "report",
+    Category.REPORT,
+    {"number": "1024", "category": "Đèn chiếu sáng", "unit": "Xã Thất Khê", "note": ""},
+)
 
 
 ACCEPTED = _event(

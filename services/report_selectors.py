@@ -4,11 +4,10 @@ near a place, the officials' queue."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,10 +22,9 @@ from services.models import (
     ReportEvent,
     ReportFollower,
     ReportPhoto,
-    ReportStatus,
+    ReportReaction,
 )
 
-R = ReportStatus
 SIMILAR_LIMIT = 10
 PUBLIC_PLACE = Decimal("0.001")
 
@@ -57,22 +55,55 @@ def reports_of(*, user: User, following: bool = False) -> QuerySet[FieldReport]:
     return _listed(reports)
 
 
-def report_for_citizen(
-    *, user: User | None, report_id: int, to_follow: bool = False
-) -> FieldReport:
-    """A report as a citizen may read it: their own, one they follow, or a public one (the
-    caller shows the last two de-identified). ``to_follow``: also any open report not hidden,
-    as ``reports_similar`` offers them (one still waiting for its unit included)."""
+def _citizen_visible(user: User | None, *, to_follow: bool = False) -> Q:
     visible = Q(status__in=PUBLIC_STATUSES, hidden=False)
     if to_follow:
         visible |= Q(status__in=REPORT_OPEN, hidden=False)
     if user is not None and user.is_authenticated:
         follows = ReportFollower.objects.filter(report=OuterRef("pk"), user=user)
         visible |= Q(reporter=user) | Q(Exists(follows))
-    report = _with_history(FieldReport.objects.filter(visible)).filter(pk=report_id).first()
+    return visible
+
+
+def report_for_citizen(
+    *, user: User | None, report_id: int, to_follow: bool = False
+) -> FieldReport:
+    """A report as a citizen may read it: their own, one they follow, or a public one (the
+    caller shows the last two de-identified). ``to_follow``: also any open report not hidden,
+    as ``reports_similar`` offers them (one still waiting for its unit included). For a
+    logged-in citizen, read in the same query: ``following`` and ``my_reaction`` (their like,
+    dislike, or None)."""
+    reports = FieldReport.objects.filter(_citizen_visible(user, to_follow=to_follow))
+    if user is not None and user.is_authenticated:
+        mine = {"report": OuterRef("pk"), "user": user}
+        reports = reports.annotate(
+            following=Exists(ReportFollower.objects.filter(**mine)),
+            my_reaction=Subquery(ReportReaction.objects.filter(**mine).values("like")[:1]),
+        )
+    report = _with_history(reports).filter(pk=report_id).first()
     if report is None:
         raise ReportNotFound()
     return report
+
+
+def report_photo_for_citizen(*, user: User | None, report_id: int, photo_id: int) -> ReportPhoto:
+    """A photo of a report the citizen may read (as ``report_for_citizen``), a hidden one only
+    for the reporter: the photo and its report's row, nothing of the timeline."""
+    photo = (
+        ReportPhoto.objects.select_related("report")
+        .filter(
+            pk=photo_id,
+            report_id=report_id,
+            report__in=FieldReport.objects.filter(_citizen_visible(user)),
+        )
+        .first()
+    )
+    if photo is None:
+        raise ReportNotFound()
+    mine = user is not None and photo.report.reporter_id == user.pk
+    if photo.hidden and not mine:
+        raise ReportNotFound()
+    return photo
 
 
 def reports_public(
@@ -168,11 +199,7 @@ def reports_for_official(
     if category:
         reports = reports.filter(category__code=category)
     if overdue:
-        today = timezone.localdate()
-        reports = reports.filter(
-            Q(status=R.SUBMITTED, acknowledge_due__lt=today)
-            | Q(status__in=(R.ACCEPTED, R.IN_PROGRESS), resolve_due__lt=today)
-        )
+        reports = reports.overdue(timezone.localdate())
     if escalated:
         reports = reports.filter(escalated=True)
     return reports
@@ -192,13 +219,14 @@ def report_for_official(*, official: User, report_id: int, any_unit: bool = Fals
     return report
 
 
-def report_overdue(report: FieldReport, today: date | None = None) -> bool:
-    today = today or timezone.localdate()
-    if report.status == R.SUBMITTED:
-        return report.acknowledge_due < today
-    if report.status in (R.ACCEPTED, R.IN_PROGRESS):
-        return report.resolve_due < today
-    return False
+def report_photo_for_official(*, official: User, report_id: int, photo_id: int) -> ReportPhoto:
+    """A photo or document of a report of the official's units, hidden or not."""
+    photo = ReportPhoto.objects.filter(
+        pk=photo_id, report_id=report_id, report__in=reports_for_official(official=official)
+    ).first()
+    if photo is None:
+        raise ReportNotFound()
+    return photo
 
 
 def reports_export(*, user: User) -> dict:

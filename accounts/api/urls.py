@@ -16,6 +16,6 @@ urlpatterns = [
     path("me/phone/", views.MePhoneView.as_view(), name="me-phone"),
     path("me/export/", views.MeExportView.as_view(), name="me-export"),
     path("me/devices/", views.DeviceListView.as_view(), name="me-devices"),
-    path("me/devices/<int:pk>/", views.DeviceDetailView.as_view(), name="me-device"),
+    path("me/devices/<id:pk>/", views.DeviceDetailView.as_view(), name="me-device"),
     path("me/access-log/", views.AccessLogView.as_view(), name="me-access-log"),
 ]

@@ -7,7 +7,7 @@ from assistant.api import views
 urlpatterns = [
     path("assistant/ask/", views.AskView.as_view(), name="assistant-ask"),
     path(
-        "assistant/turns/<int:turn_id>/feedback/",
+        "assistant/turns/<id:turn_id>/feedback/",
         views.FeedbackView.as_view(),
         name="assistant-feedback",
     ),

@@ -10,12 +10,7 @@ from rest_framework.views import APIView
 from assistant.actions import assistant_ask, turn_feedback
 from assistant.api import serializers as s
 from config.openapi import ERROR_RESPONSE as ERROR
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from config.validation import validated
 
 
 class _Open(APIView):
@@ -36,7 +31,7 @@ class AskView(_Open):
         "`conversation` with the next question to continue it.",
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.AskSerializer, request.data)
+        data = validated(s.AskSerializer, request.data)
         user = request.user if request.user.is_authenticated else None
         asked = assistant_ask(
             question=data["question"], user=user, conversation_id=data.get("conversation")
@@ -51,7 +46,7 @@ class FeedbackView(_Open):
         summary="Thumbs up or down on an answer (its conversation's id as the key)",
     )
     def post(self, request: Request, turn_id: int) -> Response:
-        data = _valid(s.FeedbackSerializer, request.data)
+        data = validated(s.FeedbackSerializer, request.data)
         user = request.user if request.user.is_authenticated else None
         turn_feedback(
             turn_id=turn_id,

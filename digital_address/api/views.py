@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from accounts.api.permissions import IsOfficial
 from accounts.models import AccessChannel, AccessPurpose
 from config.openapi import ERROR_RESPONSE as ERROR
+from config.validation import validated
 from digital_address.actions import households as actions
 from digital_address.api import serializers as s
 from digital_address.events import household_read_record
@@ -66,12 +67,6 @@ class WardListView(generics.ListAPIView):
             province_code=params.validated_data.get("province"),
             query=params.validated_data.get("search"),
         )
-
-
-def _valid(serializer_class, data, **context) -> dict:
-    serializer = serializer_class(data=data, context=context)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _render(household: Household, user) -> dict:
@@ -150,7 +145,7 @@ class HouseholdMemberListView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         household = household_of(user=request.user, household_id=pk)
-        data = _valid(s.MemberAddSerializer, request.data)
+        data = validated(s.MemberAddSerializer, request.data)
         if data.get("phone"):
             invitation = actions.member_invite(
                 actor=request.user,
@@ -186,7 +181,7 @@ class HouseholdMemberDetailView(APIView):
             actor=request.user,
             household=household,
             member_id=member_id,
-            changes=_valid(s.MemberUpdateSerializer, request.data),
+            changes=validated(s.MemberUpdateSerializer, request.data),
         )
         return Response(s.MemberSerializer(member).data)
 
@@ -260,7 +255,7 @@ class InvitationAcceptView(APIView):
         "`invitation_unavailable`. 409 `concurrent_change`: send it again.",
     )
     def post(self, request: Request, invitation_id: int) -> Response:
-        data = _valid(s.InvitationAcceptSerializer, request.data)
+        data = validated(s.InvitationAcceptSerializer, request.data)
         member = actions.invitation_accept(
             actor=request.user,
             invitation_id=invitation_id,
@@ -296,7 +291,7 @@ CODE_PARAMETER = OpenApiParameter(
 
 
 def _resolve(request: Request, code: str) -> Household:
-    params = _valid(s.ResolveQuerySerializer, request.query_params)
+    params = validated(s.ResolveQuerySerializer, request.query_params)
     return address_resolve(code=code, scheme=params.get("scheme"))
 
 
@@ -384,7 +379,7 @@ class AddressNearbyView(APIView):
         summary="Households near a point, nearest first (for picking a house on the map)",
     )
     def get(self, request: Request) -> Response:
-        params = _valid(s.NearbyQuerySerializer, request.query_params)
+        params = validated(s.NearbyQuerySerializer, request.query_params)
         found = households_nearby(
             lat=float(params["lat"]),
             lng=float(params["lng"]),
@@ -438,7 +433,7 @@ class OfficialHouseholdListView(generics.ListAPIView):
     pagination_class = OfficialPagination
 
     def get_queryset(self):
-        params = _valid(s.OfficialQuerySerializer, self.request.query_params)
+        params = validated(s.OfficialQuerySerializer, self.request.query_params)
         return households_for_official(
             official=self.request.user,
             status=params.get("status"),
@@ -472,7 +467,7 @@ class OfficialMemberAssistanceView(APIView):
     )
     def patch(self, request: Request, pk: int, member_id: int) -> Response:
         household = household_for_official(official=request.user, household_id=pk)
-        data = _valid(s.MemberAssistanceSerializer, request.data)
+        data = validated(s.MemberAssistanceSerializer, request.data)
         member = actions.member_assistance_set(
             actor=request.user,
             household=household,
@@ -498,7 +493,7 @@ class OfficialHouseholdVerifyView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         household = household_for_official(official=request.user, household_id=pk)
-        data = _valid(s.DecisionSerializer, request.data)
+        data = validated(s.DecisionSerializer, request.data)
         actions.household_verify(
             actor=request.user, household=household, seen_updated_at=data.get("updated_at")
         )
@@ -514,7 +509,7 @@ class OfficialHouseholdRejectView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         household = household_for_official(official=request.user, household_id=pk)
-        data = _valid(s.RejectSerializer, request.data)
+        data = validated(s.RejectSerializer, request.data)
         actions.household_reject(
             actor=request.user,
             household=household,
@@ -534,7 +529,7 @@ class OfficialExternalCodeView(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         household = household_for_official(official=request.user, household_id=pk)
-        data = _valid(s.ExternalCodeInputSerializer, request.data)
+        data = validated(s.ExternalCodeInputSerializer, request.data)
         attached = actions.external_code_attach(
             actor=request.user, household=household, scheme=data["scheme"], code=data["code"]
         )

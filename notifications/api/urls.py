@@ -12,7 +12,7 @@ urlpatterns = [
         name="notifications-unread-count",
     ),
     path(
-        "notifications/<int:pk>/read/",
+        "notifications/<id:pk>/read/",
         views.NotificationReadView.as_view(),
         name="notification-read",
     ),
@@ -23,29 +23,29 @@ urlpatterns = [
         name="notification-preferences",
     ),
     path("broadcasts/active/", views.ActiveBroadcastsView.as_view(), name="broadcasts-active"),
-    path("broadcasts/<int:pk>/check-in/", views.CheckInView.as_view(), name="broadcast-check-in"),
+    path("broadcasts/<id:pk>/check-in/", views.CheckInView.as_view(), name="broadcast-check-in"),
     path(
         "official/broadcasts/",
         views.OfficialBroadcastListView.as_view(),
         name="official-broadcast-list",
     ),
     path(
-        "official/broadcasts/<int:pk>/",
+        "official/broadcasts/<id:pk>/",
         views.OfficialBroadcastDetailView.as_view(),
         name="official-broadcast-detail",
     ),
     path(
-        "official/broadcasts/<int:pk>/approve/",
+        "official/broadcasts/<id:pk>/approve/",
         views.OfficialBroadcastApproveView.as_view(),
         name="official-broadcast-approve",
     ),
     path(
-        "official/broadcasts/<int:pk>/cancel/",
+        "official/broadcasts/<id:pk>/cancel/",
         views.OfficialBroadcastCancelView.as_view(),
         name="official-broadcast-cancel",
     ),
     path(
-        "official/broadcasts/<int:pk>/check-ins/",
+        "official/broadcasts/<id:pk>/check-ins/",
         views.OfficialCheckInReportView.as_view(),
         name="official-broadcast-check-ins",
     ),

@@ -26,8 +26,9 @@ from services.models import (
     ReportCategory,
     ReportEventKind,
     ReportStatus,
+    report_overdue,
 )
-from services.report_selectors import public_place, report_overdue
+from services.report_selectors import public_place
 
 __all__ = ["NoteSerializer", "ReasonSerializer"]
 

@@ -21,26 +21,23 @@ from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from config.openapi import ERROR_RESPONSE as ERROR
 from config.openapi import step_schema
 from config.parsers import SafeJSONParser
+from config.validation import validated
 from services import report_flow as flow
 from services.api import report_serializers as s
 from services.api.views import IDEMPOTENCY_HEADER, MAX_KEY_LENGTH
 from services.errors import InvalidForm, ReportNotFound
-from services.models import FieldReport, ReportCategory, ReportFollower, ReportReaction
+from services.models import FieldReport, ReportCategory
 from services.report_selectors import (
     categories_active,
     report_for_citizen,
     report_for_official,
+    report_photo_for_citizen,
+    report_photo_for_official,
     reports_for_official,
     reports_of,
     reports_public,
     reports_similar,
 )
-
-
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class _Public:
@@ -68,24 +65,17 @@ class ReportPagination(CursorPagination):
     ordering = ("-created_at", "-id")
 
 
-def _reaction(request: Request, report: FieldReport) -> bool | None:
-    return (
-        ReportReaction.objects.filter(report=report, user=request.user)
-        .values_list("like", flat=True)
-        .first()
-    )
-
-
-def _mine(request: Request, report: FieldReport, similar=None) -> dict:
-    context = {"similar": similar, "reaction": _reaction(request, report)}
+# Of a report as report_for_citizen reads it for a logged-in citizen (``following`` and
+# ``my_reaction`` read with it).
+def _mine(report: FieldReport, similar=None) -> dict:
+    context = {"similar": similar, "reaction": report.my_reaction}
     return s.MyReportDetailSerializer(report, context=context).data
 
 
 def _citizen_view(request: Request, report: FieldReport) -> dict:
     if report.reporter_id == request.user.pk:
-        return _mine(request, report)
-    following = ReportFollower.objects.filter(report=report, user=request.user).exists()
-    context = {"following": following, "reaction": _reaction(request, report)}
+        return _mine(report)
+    context = {"following": report.following, "reaction": report.my_reaction}
     return s.PublicReportDetailSerializer(report, context=context).data
 
 
@@ -96,7 +86,7 @@ class ReportListView(generics.ListAPIView):
     queryset = FieldReport.objects.none()  # for the schema
 
     def _following(self) -> bool:
-        return _valid(s.MineQuerySerializer, self.request.query_params)["following"]
+        return validated(s.MineQuerySerializer, self.request.query_params)["following"]
 
     def get_queryset(self):
         return reports_of(user=self.request.user, following=self._following())
@@ -130,7 +120,7 @@ class ReportListView(generics.ListAPIView):
         if len(key) > MAX_KEY_LENGTH:
             message = _("An Idempotency-Key has at most %(n)d characters.") % {"n": MAX_KEY_LENGTH}
             raise InvalidForm(fields={"Idempotency-Key": [message]})
-        data = _valid(s.ReportSubmitSerializer, request.data)
+        data = validated(s.ReportSubmitSerializer, request.data)
         report, created = flow.report_submit(
             reporter=request.user,
             category=data["category"],
@@ -153,7 +143,7 @@ class ReportListView(generics.ListAPIView):
                 exclude=report.pk,
             )
         return Response(
-            _mine(request, report, similar),
+            _mine(report, similar),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
@@ -165,7 +155,7 @@ class ReportSimilarView(APIView):
         summary="Before reporting: open reports of the category near the place",
     )
     def get(self, request: Request) -> Response:
-        params = _valid(s.SimilarQuerySerializer, request.query_params)
+        params = validated(s.SimilarQuerySerializer, request.query_params)
         similar = reports_similar(
             category=params["category"],
             latitude=float(params["latitude"]),
@@ -190,7 +180,7 @@ class PublicReportListView(_Public, generics.ListAPIView):
     queryset = FieldReport.objects.none()  # for the schema
 
     def get_queryset(self):
-        params = _valid(s.PublicQuerySerializer, self.request.query_params)
+        params = validated(s.PublicQuerySerializer, self.request.query_params)
         return reports_public(
             bbox=params.get("bbox"), category=params.get("category"), status=params.get("status")
         )
@@ -239,11 +229,7 @@ class ReportPhotoView(APIView):
     )
     def get(self, request: Request, report_id: int, photo_id: int) -> FileResponse:
         user = request.user if request.user.is_authenticated else None
-        report = report_for_citizen(user=user, report_id=report_id)
-        mine = user is not None and report.reporter_id == user.pk
-        photo = next((p for p in report.photos.all() if p.pk == photo_id), None)
-        if photo is None or (photo.hidden and not mine):
-            raise ReportNotFound()
+        photo = report_photo_for_citizen(user=user, report_id=report_id, photo_id=photo_id)
         response = _photo_response(photo)
         response["Cache-Control"] = "private, no-store" if photo.hidden else "public, max-age=3600"
         return response
@@ -257,7 +243,7 @@ class _CitizenStep(APIView):
         raise NotImplementedError
 
     def post(self, request: Request, report_id: int) -> Response:
-        data = _valid(self.body, request.data)
+        data = validated(self.body, request.data)
         report = report_for_citizen(user=request.user, report_id=report_id)
         self.act(request, report, data)
         report = report_for_citizen(user=request.user, report_id=report_id)
@@ -356,7 +342,7 @@ class OfficialReportListView(generics.ListAPIView):
     queryset = FieldReport.objects.none()  # for the schema
 
     def get_queryset(self):
-        params = _valid(s.OfficialQuerySerializer, self.request.query_params)
+        params = validated(s.OfficialQuerySerializer, self.request.query_params)
         return reports_for_official(
             official=self.request.user,
             status=params.get("status"),
@@ -410,7 +396,7 @@ class _OfficialStep(APIView):
         return _official_detail(request, report_id)
 
     def post(self, request: Request, report_id: int) -> Response:
-        data = _valid(self.body, request.data)
+        data = validated(self.body, request.data)
         report = report_for_official(official=request.user, report_id=report_id)
         self.act(request, report, data)
         return Response(self.answer(request, report_id))
@@ -521,10 +507,9 @@ class OfficialReportPhotoView(APIView):
 
     @extend_schema(responses={(200, "image/jpeg"): bytes, 404: ERROR}, summary="A report's file")
     def get(self, request: Request, report_id: int, photo_id: int) -> FileResponse:
-        report = report_for_official(official=request.user, report_id=report_id)
-        photo = next((p for p in report.photos.all() if p.pk == photo_id), None)
-        if photo is None:
-            raise ReportNotFound()
+        photo = report_photo_for_official(
+            official=request.user, report_id=report_id, photo_id=photo_id
+        )
         response = _photo_response(photo)
         response["Cache-Control"] = "private, no-store"
         return response

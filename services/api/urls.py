@@ -53,7 +53,7 @@ urlpatterns = [
         name="dossier-attachments",
     ),
     path(
-        "dossiers/<dossier:code>/attachments/<int:attachment_id>/",
+        "dossiers/<dossier:code>/attachments/<id:attachment_id>/",
         views.DossierAttachmentView.as_view(),
         name="dossier-attachment",
     ),
@@ -87,7 +87,7 @@ urlpatterns = [
         name="official-dossier-request-fee",
     ),
     path(
-        "official/dossiers/<dossier:code>/attachments/<int:attachment_id>/",
+        "official/dossiers/<dossier:code>/attachments/<id:attachment_id>/",
         views.OfficialDossierAttachmentView.as_view(),
         name="official-dossier-attachment",
     ),
@@ -117,7 +117,7 @@ urlpatterns = [
         name="official-dossier-extend",
     ),
     path(
-        "official/dossiers/<dossier:code>/extensions/<int:letter_id>/letter/",
+        "official/dossiers/<dossier:code>/extensions/<id:letter_id>/letter/",
         views.OfficialExtensionLetterView.as_view(),
         name="official-dossier-letter",
     ),
@@ -128,27 +128,27 @@ urlpatterns = [
     path("reports/", reports.ReportListView.as_view(), name="report-list"),
     path("reports/public/", reports.PublicReportListView.as_view(), name="report-public"),
     path("reports/similar/", reports.ReportSimilarView.as_view(), name="report-similar"),
-    path("reports/<int:report_id>/", reports.ReportDetailView.as_view(), name="report-detail"),
+    path("reports/<id:report_id>/", reports.ReportDetailView.as_view(), name="report-detail"),
     path(
-        "reports/<int:report_id>/photos/<int:photo_id>/",
+        "reports/<id:report_id>/photos/<id:photo_id>/",
         reports.ReportPhotoView.as_view(),
         name="report-photo",
     ),
     path(
-        "reports/<int:report_id>/follow/", reports.ReportFollowView.as_view(), name="report-follow"
+        "reports/<id:report_id>/follow/", reports.ReportFollowView.as_view(), name="report-follow"
     ),
     path(
-        "reports/<int:report_id>/confirm/",
+        "reports/<id:report_id>/confirm/",
         reports.ReportConfirmView.as_view(),
         name="report-confirm",
     ),
     path(
-        "reports/<int:report_id>/dispute/",
+        "reports/<id:report_id>/dispute/",
         reports.ReportDisputeView.as_view(),
         name="report-dispute",
     ),
     path(
-        "reports/<int:report_id>/reaction/",
+        "reports/<id:report_id>/reaction/",
         reports.ReportReactionView.as_view(),
         name="report-reaction",
     ),
@@ -156,13 +156,13 @@ urlpatterns = [
         "official/reports/", reports.OfficialReportListView.as_view(), name="official-report-list"
     ),
     path(
-        "official/reports/<int:report_id>/",
+        "official/reports/<id:report_id>/",
         reports.OfficialReportDetailView.as_view(),
         name="official-report-detail",
     ),
     *[
         path(
-            f"official/reports/<int:report_id>/{step}/",
+            f"official/reports/<id:report_id>/{step}/",
             view.as_view(),
             name=f"official-report-{step}",
         )
@@ -178,12 +178,12 @@ urlpatterns = [
         ]
     ],
     path(
-        "official/reports/<int:report_id>/photos/<int:photo_id>/",
+        "official/reports/<id:report_id>/photos/<id:photo_id>/",
         reports.OfficialReportPhotoView.as_view(),
         name="official-report-photo",
     ),
     path(
-        "official/reports/<int:report_id>/reporter/",
+        "official/reports/<id:report_id>/reporter/",
         reports.OfficialReportIdentityView.as_view(),
         name="official-report-reporter",
     ),

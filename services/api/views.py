@@ -25,6 +25,7 @@ from accounts.selectors import official_ward_codes
 from config.openapi import ERROR_RESPONSE as ERROR
 from config.openapi import step_schema
 from config.parsers import SafeJSONParser
+from config.validation import validated
 from digital_address.models import Province, Ward
 from digital_address.selectors import coverage, household_of
 from services import dossier_flow as flow
@@ -155,7 +156,7 @@ class DossierListView(generics.ListAPIView):
         if replayed is not None:
             # A retry answers its dossier even if its procedure or household changed since.
             return Response(_detail(request, replayed), status=status.HTTP_200_OK)
-        data = _valid(s.DossierSubmitSerializer, request.data)
+        data = validated(s.DossierSubmitSerializer, request.data)
         household = None
         if data.get("household"):
             household = household_of(user=request.user, household_id=data["household"])
@@ -201,12 +202,6 @@ class DossierTrackView(PublicCatalog, APIView):
         )
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # --- moving a dossier -----------------------------------------------------------------------------
 
 
@@ -219,7 +214,7 @@ class DossierSupplementView(APIView):
         "the appointment date moves on by the working days waited.",
     )
     def post(self, request: Request, code: str) -> Response:
-        data = _valid(s.NoteSerializer, request.data)
+        data = validated(s.NoteSerializer, request.data)
         dossier = dossier_of(user=request.user, code=code)
         flow.dossier_supplement(actor=request.user, dossier=dossier, note=data.get("note", ""))
         return Response(_detail(request, dossier))
@@ -232,7 +227,7 @@ class DossierWithdrawView(APIView):
         summary="Withdraw my dossier (→ 7) before it is decided",
     )
     def post(self, request: Request, code: str) -> Response:
-        data = _valid(s.NoteSerializer, request.data)
+        data = validated(s.NoteSerializer, request.data)
         dossier = dossier_of(user=request.user, code=code)
         flow.dossier_withdraw(actor=request.user, dossier=dossier, reason=data.get("note", ""))
         return Response(_detail(request, dossier))
@@ -258,7 +253,7 @@ class OfficialDossierListView(generics.ListAPIView):
     queryset = Dossier.objects.none()  # for the schema
 
     def get_queryset(self):
-        params = _valid(s.OfficialDossierQuerySerializer, self.request.query_params)
+        params = validated(s.OfficialDossierQuerySerializer, self.request.query_params)
         return official_queue(
             official=self.request.user,
             status=params.get("status"),
@@ -307,7 +302,7 @@ class _OfficialMove(APIView):
         raise NotImplementedError
 
     def post(self, request: Request, code: str) -> Response:
-        data = _valid(self.body, request.data)
+        data = validated(self.body, request.data)
         dossier = dossier_for_official(official=request.user, code=code)
         self.act(request, dossier, data)
         return Response(_official_detail(request, code))
@@ -400,7 +395,7 @@ class DossierAttachmentListView(APIView):
         "most `ATTACHMENT_MAX_MB` each and `ATTACHMENT_MAX_COUNT` per dossier.",
     )
     def post(self, request: Request, code: str) -> Response:
-        data = _valid(s.AttachmentUploadSerializer, request.data)
+        data = validated(s.AttachmentUploadSerializer, request.data)
         dossier = dossier_of(user=request.user, code=code)
         attachment = flow.dossier_attach(actor=request.user, dossier=dossier, upload=data["file"])
         return Response(s.AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
@@ -523,7 +518,7 @@ class DossierRatingView(APIView):
         "satisfaction KPI. A second rating: 409 `already_rated`.",
     )
     def post(self, request: Request, code: str) -> Response:
-        data = _valid(s.RatingSerializer, request.data)
+        data = validated(s.RatingSerializer, request.data)
         dossier = dossier_of(user=request.user, code=code)
         flow.dossier_rate(
             actor=request.user,
@@ -559,7 +554,7 @@ class OfficialStatsView(APIView):
         summary="My units: digital-address coverage and the public-service KPIs",
     )
     def get(self, request: Request) -> Response:
-        period = _valid(s.KpiPeriodSerializer, request.query_params)
+        period = validated(s.KpiPeriodSerializer, request.query_params)
         codes = official_ward_codes(user=request.user)
         wards = Ward.objects.all()
         dossiers = Dossier.objects.all()
@@ -576,7 +571,7 @@ class PublicStatsView(PublicCatalog, APIView):
         summary="Per unit: digital-address coverage and public-service KPIs (counts only)",
     )
     def get(self, request: Request) -> Response:
-        params = _valid(s.PublicStatsQuerySerializer, request.query_params)
+        params = validated(s.PublicStatsQuerySerializer, request.query_params)
         province = params.get("province", settings.DEPLOYMENT_PROVINCE_CODE)
         get_object_or_404(Province, code=province)
         return Response(

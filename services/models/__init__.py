@@ -49,6 +49,7 @@ from services.models.reports import (
     ReportReaction,
     ReportSource,
     ReportStatus,
+    report_overdue,
 )
 
 __all__ = [
@@ -96,5 +97,6 @@ __all__ = [
     "ReportStatus",
     "RequiredDocument",
     "SubmissionKey",
+    "report_overdue",
     "validate_form_schema",
 ]

@@ -3,6 +3,8 @@ each report, and its way to a fix the citizen confirms."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -137,12 +139,36 @@ class ReportSource(models.TextChoices):
     OPEN311 = "open311", _("Open311 application")
 
 
+# Overdue: the date of the step the report still waits for has passed (to acknowledge it while
+# submitted, to resolve it while accepted or in progress). The queue's filter and each row's
+# flag both read this table.
+OVERDUE_AFTER: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("acknowledge_due", (R.SUBMITTED,)),
+    ("resolve_due", (R.ACCEPTED, R.IN_PROGRESS)),
+)
+
+
 class FieldReportQuerySet(models.QuerySet):
     def in_units(self, codes: frozenset[int] | None) -> FieldReportQuerySet:
         return self if codes is None else self.filter(unit_id__in=codes)
 
     def public(self) -> FieldReportQuerySet:
         return self.filter(status__in=PUBLIC_STATUSES, hidden=False)
+
+    def overdue(self, today: date) -> FieldReportQuerySet:
+        late = models.Q()
+        for due, statuses in OVERDUE_AFTER:
+            late |= models.Q(status__in=statuses, **{f"{due}__lt": today})
+        return self.filter(late)
+
+
+def report_overdue(report: FieldReport, today: date | None = None) -> bool:
+    """``FieldReportQuerySet.overdue`` for one report already read."""
+    today = today or timezone.localdate()
+    return any(
+        report.status in statuses and getattr(report, due) < today
+        for due, statuses in OVERDUE_AFTER
+    )
 
 
 class FieldReport(models.Model):

@@ -33,6 +33,7 @@ from services.report_flow.transitions import (
     followers_of,
     locked,
     move,
+    official_move,
     on_time,
     photos_record,
     record,
@@ -47,16 +48,8 @@ from services.report_photos import clean_evidence, photos_check, stored_files
 def report_accept(*, actor: User, report: FieldReport, note: str = "") -> FieldReport:
     now = timezone.now()
     with transaction.atomic():
-        report = locked(report)
-        require_official(actor, report)
-        event = move(
-            report,
-            R.ACCEPTED,
-            kind=K.ACCEPTED,
-            actor=actor,
-            role=ActorRole.OFFICIAL,
-            now=now,
-            note=note.strip(),
+        report, event = official_move(
+            actor, report, R.ACCEPTED, kind=K.ACCEPTED, now=now, note=note.strip()
         )
         report.acknowledged_at = now
         report.acknowledged_on_time = on_time(report.acknowledge_due, now)
@@ -72,14 +65,11 @@ def report_refuse(
     reason = required_text(reason, "reason")
     now = timezone.now()
     with transaction.atomic():
-        report = locked(report)
-        require_official(actor, report)
-        event = move(
+        report, event = official_move(
+            actor,
             report,
             R.REFUSED,
             kind=K.REFUSED,
-            actor=actor,
-            role=ActorRole.OFFICIAL,
             now=now,
             note=reason,
             referral=referral.strip(),
@@ -95,17 +85,13 @@ def report_start(*, actor: User, report: FieldReport, note: str = "") -> FieldRe
     official does not take back a fix the citizen is asked to confirm.)"""
     now = timezone.now()
     with transaction.atomic():
-        report = locked(report)
-        require_official(actor, report)
-        if report.status != R.ACCEPTED:
-            raise ReportTransitionRefused()
-        event = move(
+        report, event = official_move(
+            actor,
             report,
             R.IN_PROGRESS,
             kind=K.STARTED,
-            actor=actor,
-            role=ActorRole.OFFICIAL,
             now=now,
+            only_from=R.ACCEPTED,
             note=note.strip(),
         )
         record(report, event, [])
@@ -122,16 +108,8 @@ def report_resolve(
     cleaned = [clean_evidence(upload, "files") for upload in files]
     now = timezone.now()
     with stored_files(cleaned) as names, transaction.atomic():
-        report = locked(report)
-        require_official(actor, report)
-        event = move(
-            report,
-            R.RESOLVED,
-            kind=K.RESOLVED,
-            actor=actor,
-            role=ActorRole.OFFICIAL,
-            now=now,
-            note=note,
+        report, event = official_move(
+            actor, report, R.RESOLVED, kind=K.RESOLVED, now=now, note=note
         )
         photos_record(report, names, cleaned, PhotoKind.EVIDENCE, actor, now)
         report.resolved_at = now
@@ -152,14 +130,11 @@ def report_close_not_fixed(
         note = required_text(note, "note")
     now = timezone.now()
     with transaction.atomic():
-        report = locked(report)
-        require_official(actor, report)
-        event = move(
+        report, event = official_move(
+            actor,
             report,
             R.CLOSED_NOT_FIXED,
             kind=K.CLOSED_NOT_FIXED,
-            actor=actor,
-            role=ActorRole.OFFICIAL,
             now=now,
             note=note,
             reason=reason,

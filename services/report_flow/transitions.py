@@ -12,6 +12,7 @@ from accounts.selectors import official_ward_codes
 from services.errors import InvalidForm, ReportNotFound, ReportTransitionRefused
 from services.models import (
     REPORT_TRANSITIONS,
+    ActorRole,
     FieldReport,
     ReportEvent,
     ReportEventKind,
@@ -118,6 +119,26 @@ def move(
     report.status = to
     report.updated_at = now
     return event
+
+
+def official_move(
+    actor: User,
+    report: FieldReport,
+    to: str,
+    *,
+    kind: str,
+    now: datetime,
+    only_from: str | None = None,
+    **fields: object,
+) -> tuple[FieldReport, ReportEvent]:
+    """An official's step: the report locked, the official's unit and permission checked, and
+    moved (``only_from``: a move the official makes from that status only)."""
+    report = locked(report)
+    require_official(actor, report)
+    if only_from is not None and report.status != only_from:
+        raise ReportTransitionRefused()
+    event = move(report, to, kind=kind, actor=actor, role=ActorRole.OFFICIAL, now=now, **fields)
+    return report, event
 
 
 def record(report: FieldReport, event: ReportEvent, fields: list[str], **extra: object) -> None:

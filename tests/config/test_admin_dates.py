@@ -26,6 +26,7 @@ WITH_DRILL_DOWN = sorted(
 def test_every_drill_down_is_bounded():
     assert [url for url, _field, _admin in WITH_DRILL_DOWN] == [
         "/admin/accounts/dataaccesslog/",
+        "/admin/assistant/channelmessage/",
         "/admin/assistant/turn/",
         "/admin/notifications/broadcast/",
         "/admin/notifications/delivery/",
