@@ -21,11 +21,9 @@ from accounts.national_id import mask_national_id
 from accounts.phone_numbers import InvalidPhoneNumber, normalize_phone
 from accounts.selectors import access_log_visible_to, citizens_visible_to
 from config.admin_dates import DateHierarchyBoundsMixin
+from config.admin_export import ExportAdmin, national_id, phone, sees_full_numbers
+from config.admin_scope import Scope, ScopedAdmin
 from notifications.phone_display import mask_phone
-
-admin.site.site_header = _("Công dân số: officials' workspace")
-admin.site.site_title = _("Công dân số")
-admin.site.index_title = _("Administration")
 
 
 class OfficialProfileInline(admin.StackedInline):
@@ -36,7 +34,16 @@ class OfficialProfileInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ExportAdmin, ScopedAdmin, BaseUserAdmin):
+    # Superusers: everyone; officials: the citizens of their units (accounts.selectors).
+    scope = Scope.SELECTOR
+    export_fields = [
+        (_("full name"), "full_name"),
+        (_("phone number"), phone("phone")),
+        (_("citizen ID number"), national_id("national_id")),
+    ]
+    export_person = "pk"
+    export_resource = AccessResource.PROFILE
     ordering = ["-date_joined"]
     list_display = [
         "id",
@@ -97,13 +104,12 @@ class UserAdmin(BaseUserAdmin):
 
     @staticmethod
     def _sees_full(request: HttpRequest) -> bool:
-        return request.user.has_perm("accounts.view_full_national_id")
+        return sees_full_numbers(request)
 
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
+    def scoped_queryset(self, request: HttpRequest, queryset):
         if request.user.is_superuser:
-            return qs
-        return qs.filter(pk__in=citizens_visible_to(official=request.user).values("pk"))
+            return queryset
+        return queryset.filter(pk__in=citizens_visible_to(official=request.user).values("pk"))
 
     # What an official who sees numbers masked may filter on through the URL: Django would
     # otherwise accept ?phone__startswith=… on any field and confirm a number digit by digit.
@@ -155,17 +161,16 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ScopedAdmin):
+    scope = Scope.TECHNICAL
     list_display = ["id", "user", "platform", "app_version", "is_active", "updated_at"]
     list_filter = ["platform", "is_active"]
     raw_id_fields = ["user"]
 
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser
-
 
 @admin.register(DataAccessLog)
-class DataAccessLogAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class DataAccessLogAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
+    scope = Scope.SELECTOR
     list_display = [
         "created_at",
         "official",
@@ -179,7 +184,7 @@ class DataAccessLogAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["official", "subject"]
 
-    def get_queryset(self, request: HttpRequest):
+    def scoped_queryset(self, request: HttpRequest, queryset):
         return access_log_visible_to(official=request.user)
 
     @admin.display(description=_("purpose"), ordering="purpose")

@@ -239,6 +239,8 @@ class AccessPurpose(models.TextChoices):
     REPORT_HANDLING = "report_handling", _("Handling of a field report")
     # Who sent an anonymous report: a province administrator, against abuse only.
     ABUSE_CONTROL = "abuse_control", _("Abuse control (sender of an anonymous report)")
+    # Rows taken out of the system as a file (config.admin_export): more than a reading.
+    EXPORT = "admin_export", _("Exported from the administration site")
 
 
 class AccessResource(models.TextChoices):

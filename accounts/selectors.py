@@ -40,6 +40,18 @@ def official_ward_codes(*, user: User) -> frozenset[int] | None:
     return frozenset(codes)
 
 
+def official_units_loaded(user: User) -> User:
+    """Read the official's unit links once for the rest of the request, as the API's
+    authentication does (official_ward_codes then reads them from the user)."""
+    if getattr(user, "official_unit_codes", None) is not None or not user.is_staff:
+        return user
+    profile = getattr(user, "official", None)
+    if profile is not None:
+        links = OfficialProfile.units.through.objects.filter(officialprofile_id=profile.pk)
+        user.official_unit_codes = list(links.values_list("ward_id", flat=True))
+    return user
+
+
 def _province_admin_groups() -> list[str]:
     from accounts.roles import ROLE_GROUPS
 

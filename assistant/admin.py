@@ -21,11 +21,13 @@ from assistant.models import (
 )
 from assistant.tasks import rebuild_index
 from config.admin_dates import DateHierarchyBoundsMixin
+from config.admin_scope import Scope, ScopedAdmin
 from config.celery import enqueue_on_commit
 
 
 @admin.register(FaqEntry)
-class FaqEntryAdmin(admin.ModelAdmin):
+class FaqEntryAdmin(ScopedAdmin):
+    scope = Scope.PROVINCE
     list_display = ["__str__", "active", "updated_at"]
     list_filter = ["active"]
     search_fields = ["questions", "answer"]
@@ -68,8 +70,10 @@ class NeedsWorkFilter(admin.SimpleListFilter):
 
 
 @admin.register(Turn)
-class TurnAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class TurnAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
     """What citizens asked (phone and ID numbers masked) and what the assistant answered."""
+
+    scope = Scope.PROVINCE
 
     list_display = ["created_at", "question", "intent", "confidence", "feedback"]
     list_filter = [NeedsWorkFilter, "intent", "feedback"]
@@ -87,9 +91,11 @@ class TurnAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
 
 
 @admin.register(ChannelMessage)
-class ChannelMessageAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class ChannelMessageAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
     """Questions that came through a chat platform (masked) and whether the reply went out. The
     sender's platform id is shown to no one."""
+
+    scope = Scope.TECHNICAL
 
     list_display = ["received_at", "channel", "question", "status", "attempts", "last_error"]
     list_filter = ["status", "channel"]
@@ -159,6 +165,7 @@ class ChannelTokenForm(forms.ModelForm):
 
 
 @admin.register(ChannelToken)
-class ChannelTokenAdmin(admin.ModelAdmin):
+class ChannelTokenAdmin(ScopedAdmin):
+    scope = Scope.TECHNICAL
     form = ChannelTokenForm
     list_display = ["channel", "expires_at", "updated_at"]

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -13,7 +14,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessChannel, AccessPurpose
-from accounts.selectors import official_ward_codes
+from config.admin_export import ExportAdmin
+from config.admin_scope import Scope, ScopedAdmin
 from config.errors import DomainError
 from digital_address import address_codes
 from digital_address.actions.households import (
@@ -37,14 +39,17 @@ from digital_address.timeline import event_summary
 
 
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(ScopedAdmin):
+    scope = Scope.PROVINCE
     list_display = ["code", "name", "division_type"]
     search_fields = ["name", "search_name"]
     readonly_fields = ["code", "name", "division_type", "codename"]
 
 
 @admin.register(Ward)
-class WardAdmin(admin.ModelAdmin):
+class WardAdmin(ScopedAdmin):
+    scope = Scope.UNITS
+    unit_field = "code"
     list_display = [
         "code",
         "name",
@@ -57,11 +62,6 @@ class WardAdmin(admin.ModelAdmin):
     search_fields = ["name", "search_name", "agency_code"]
     readonly_fields = ["code", "name", "division_type", "province", "codename"]
     list_select_related = ["province"]
-
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        codes = official_ward_codes(user=request.user)
-        return qs if codes is None else qs.filter(code__in=codes)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -167,9 +167,23 @@ class ExternalCodeForm(forms.Form):
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(ExportAdmin, ScopedAdmin):
     """The verification queue of an official's wards: filter on "Pending verification"; verify
     in bulk from the list, reject (with a reason) and attach external codes from a household."""
+
+    scope = Scope.UNITS
+    unit_field = "ward_id"
+    # No names and no ID numbers: the list shows none either.
+    export_fields = [
+        (_("digital address code"), "display_code"),
+        (_("ward"), "ward"),
+        (_("address"), "address_line"),
+        (_("verification"), "get_status_display"),
+        (_("current members"), "current_members"),
+    ]
+    export_annotations = {
+        "current_members": Count("members", filter=Q(members__ended_at__isnull=True))
+    }
 
     list_display = [
         "display_code",
@@ -210,10 +224,6 @@ class HouseholdAdmin(admin.ModelAdmin):
         "created_at",
     ]
     readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest):
-        qs = super().get_queryset(request)
-        return qs.in_wards(official_ward_codes(user=request.user))
 
     def get_search_results(self, request, queryset, search_term):
         # A code typed from a plate, with its separators, finds the household.

@@ -18,11 +18,16 @@ from django.utils.translation import ngettext
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource
 from config.admin_dates import DateHierarchyBoundsMixin
+from config.admin_export import ExportAdmin
+from config.admin_scope import Scope, ScopedAdmin
+from config.admin_transitions import Transition, TransitionsAdmin
+from notifications.actions.broadcasts import broadcast_approve, broadcast_cancel
 from notifications.actions.deliveries import delivery_resend
 from notifications.events import event_choices, get_event
 from notifications.models import (
     RESENDABLE_STATUSES,
     Broadcast,
+    BroadcastStatus,
     Delivery,
     DeliveryStatus,
     NotificationTemplate,
@@ -42,7 +47,9 @@ from notifications.rendering import (
 
 
 @admin.register(SmsMessage)
-class SmsMessageAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class SmsMessageAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
+    # Messages of every unit, with numbers: for the technical administrators only.
+    scope = Scope.TECHNICAL
     list_display = ["id", "masked_phone", "purpose", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "purpose", "provider"]
     date_hierarchy = "created_at"
@@ -64,13 +71,6 @@ class SmsMessageAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: SmsMessage) -> str:
         return mask_phone(obj.phone)
-
-    def has_module_permission(self, request) -> bool:
-        # Messages of every unit, with numbers: for the technical administrators only.
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -127,9 +127,11 @@ def daily_counts(days: int = DAILY_COUNT_DAYS) -> list[dict]:
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class DeliveryAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
     """The delivery log: every push, SMS and email of a notification, for the technical
     administrators (superusers). Opening one shows its text: the read is access-logged."""
+
+    scope = Scope.TECHNICAL
 
     list_display = [
         "id",
@@ -237,12 +239,6 @@ class DeliveryAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
             )
         return response
 
-    def has_module_permission(self, request) -> bool:
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -319,7 +315,8 @@ class NotificationTemplateForm(forms.ModelForm):
 
 
 @admin.register(NotificationTemplate)
-class NotificationTemplateAdmin(admin.ModelAdmin):
+class NotificationTemplateAdmin(ScopedAdmin):
+    scope = Scope.PROVINCE
     form = NotificationTemplateForm
     list_display = ["event", "language", "channel", "title", "updated_at"]
     list_filter = ["language", "channel", "event"]
@@ -372,24 +369,90 @@ def _preview_html(channel: str, title: str, body: str) -> str:
 # --- broadcasts -------------------------------------------------------------------------------
 
 
+def broadcast_reach_text(broadcast: Broadcast) -> str:
+    """Whom it reaches, said before it is approved."""
+    from notifications.selectors import audience, target_wards
+
+    wards = target_wards(broadcast).count()
+    people = audience(broadcast).count()
+    return _("It reaches %(people)s, in %(wards)s.") % {
+        "people": ngettext("%(n)d person with an account", "%(n)d people with an account", people)
+        % {"n": people},
+        "wards": ngettext("%(n)d commune or ward", "%(n)d communes or wards", wards) % {"n": wards},
+    }
+
+
+class AwaitingMyApprovalFilter(admin.SimpleListFilter):
+    title = _("approval")
+    parameter_name = "approve"
+
+    def lookups(self, request, model_admin):
+        return [("me", _("Awaiting my approval"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "me":
+            return queryset
+        from notifications.selectors import broadcasts_awaiting_approval
+
+        mine = broadcasts_awaiting_approval(official=request.user).values("pk")
+        return queryset.filter(pk__in=mine)
+
+
+B = BroadcastStatus
+BROADCAST_ACTIONS: dict[str, Transition] = {
+    "approve": Transition(
+        _("Approve"),
+        "notifications.approve_broadcast",
+        frozenset({B.PENDING_APPROVAL}),
+        lambda official, b, data: broadcast_approve(official=official, broadcast_id=b.pk),
+        warning=_(
+            "Once approved, the broadcast is sent at its time to everyone of its wards; an "
+            "emergency also by SMS to those without the app."
+        ),
+        summary=lambda b: broadcast_reach_text(b),
+    ),
+    "cancel": Transition(
+        _("Cancel the broadcast"),
+        "notifications.send_broadcast",
+        frozenset({B.PENDING_APPROVAL, B.SCHEDULED}),
+        lambda official, b, data: broadcast_cancel(official=official, broadcast_id=b.pk),
+    ),
+}
+
+
 @admin.register(Broadcast)
-class BroadcastAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class BroadcastAdmin(ExportAdmin, TransitionsAdmin, DateHierarchyBoundsMixin, ScopedAdmin):
     """The broadcasts of the official's units, with their progress. They are written through
-    the API (``official/broadcasts/``), which checks the target against the units managed."""
+    the API (``official/broadcasts/``), which checks the target against the units managed;
+    approved or cancelled here or there, by the same actions."""
+
+    scope = Scope.SELECTOR
+    transitions = BROADCAST_ACTIONS
+    export_fields = [
+        (_("title"), "title"),
+        (_("kind"), "get_kind_display"),
+        (_("status"), "get_status_display"),
+        (_("send at"), "scheduled_at"),
+        (_("recipients"), "recipients"),
+    ]
 
     list_display = ["title", "kind", "status", "scheduled_at", "recipients", "inbox_written"]
-    list_filter = ["kind", "status"]
+    list_filter = [AwaitingMyApprovalFilter, "kind", "status"]
     date_hierarchy = "scheduled_at"
     search_fields = ["title"]
+    # Where it stands first (status, progress), then what it says and to whom.
     fields = [
         "title",
-        "body",
-        "kind",
         "status",
+        "kind",
+        "scheduled_at",
+        "recipients",
+        "inbox_written",
+        "progress",
+        "body",
         "province",
         "target_wards",
         "send_sms",
-        "scheduled_at",
         "expires_at",
         "created_by",
         "approved_by",
@@ -398,13 +461,10 @@ class BroadcastAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
         "cancelled_at",
         "started_at",
         "sent_at",
-        "recipients",
-        "inbox_written",
-        "progress",
     ]
     readonly_fields = fields
 
-    def get_queryset(self, request):
+    def scoped_queryset(self, request, queryset):
         from notifications.selectors import broadcasts_visible_to
 
         return broadcasts_visible_to(official=request.user).select_related(

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import official_ward_codes
 from digital_address.models import Household, HouseholdMember, Ward
-from notifications.models import Broadcast, BroadcastStatus, Notification, SmsMessage
+from notifications.models import (
+    Broadcast,
+    BroadcastStatus,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Notification,
+    SmsMessage,
+)
 
 
 def sms_for_phone(*, phone: str) -> list[dict[str, Any]]:
@@ -130,6 +139,21 @@ def broadcasts_visible_to(*, official: User) -> QuerySet[Broadcast]:
     return broadcasts.filter(Q(wards__code__in=codes) | Q(province_id__in=provinces)).distinct()
 
 
+def broadcasts_awaiting_approval(*, official: User) -> QuerySet[Broadcast]:
+    """What the official may approve (broadcast_approve's rule): waiting for approval, not
+    their own, and every ward it targets one of theirs."""
+    waiting = (
+        broadcasts_visible_to(official=official)
+        .filter(status=BroadcastStatus.PENDING_APPROVAL)
+        .exclude(created_by=official)
+    )
+    codes = official_ward_codes(user=official)
+    if codes is None:
+        return waiting
+    outside = Ward.objects.exclude(code__in=codes)
+    return waiting.exclude(wards__in=outside).exclude(province_id__in=outside.values("province_id"))
+
+
 def active_broadcasts(*, ward: Ward) -> QuerySet[Broadcast]:
     """Sent and not expired, for this ward or its whole province: what anyone there should see."""
     now = timezone.now()
@@ -160,25 +184,26 @@ def vulnerable_members(broadcast: Broadcast) -> QuerySet[HouseholdMember]:
     )
 
 
+_S = DeliveryStatus
+# Deliveries by outcome: sent (the provider took it: sent, or delivered), delivered (the
+# provider's receipt said so), failed for good, and waiting (not out yet, or to be retried).
+DELIVERY_TALLY = {
+    "sent": Count("pk", filter=Q(status__in=[_S.SENT, _S.DELIVERED])),
+    "delivered": Count("pk", filter=Q(status=_S.DELIVERED)),
+    "failed": Count("pk", filter=Q(status__in=[_S.PERMANENT_FAILURE, _S.TECHNICAL_FAILURE])),
+    "waiting": Count("pk", filter=Q(status__in=[_S.CREATED, _S.SENDING, _S.TEMPORARY_FAILURE])),
+}
+
+
 def broadcast_progress(broadcast: Broadcast) -> dict[str, Any]:
     """Recipients, inbox rows written, and the push and SMS deliveries by outcome."""
-    from django.db.models import Count
-
-    from notifications.models import Delivery, DeliveryStatus
-
-    S = DeliveryStatus
     rows = {
         row["channel"]: row
         for row in Delivery.objects.filter(notification__broadcast=broadcast)
         .values("channel")
-        .annotate(
-            sent=Count("pk", filter=Q(status__in=[S.SENT, S.DELIVERED])),
-            delivered=Count("pk", filter=Q(status=S.DELIVERED)),
-            failed=Count("pk", filter=Q(status__in=[S.PERMANENT_FAILURE, S.TECHNICAL_FAILURE])),
-            waiting=Count("pk", filter=Q(status__in=[S.CREATED, S.SENDING, S.TEMPORARY_FAILURE])),
-        )
+        .annotate(**DELIVERY_TALLY)
     }
-    empty = {"sent": 0, "delivered": 0, "failed": 0, "waiting": 0}
+    empty = dict.fromkeys(DELIVERY_TALLY, 0)
     return {
         "recipients": broadcast.recipients,
         "inbox_written": broadcast.inbox_written,
@@ -296,3 +321,62 @@ def check_ins_export(*, user) -> list[dict[str, Any]]:
         }
         for c in CheckIn.objects.filter(user=user).order_by("created_at")
     ]
+
+
+# --- delivery rates ---------------------------------------------------------------------------
+
+# The channels whose rates the officials' KPI page shows (email is a courtesy copy).
+RATE_CHANNELS = (Channel.PUSH, Channel.SMS)
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _rates(tally: dict[str, int]) -> dict[str, Any]:
+    counts = {measure: tally.get(measure, 0) for measure in DELIVERY_TALLY}
+    return {
+        **counts,
+        # Of the messages whose attempt is over, how many the provider took.
+        "sent_rate": _percent(counts["sent"], counts["sent"] + counts["failed"]),
+        "delivery_rate": _percent(counts["delivered"], counts["sent"]),
+    }
+
+
+def delivery_rates(*, ward_codes: Collection[int] | None, start: date, end: date) -> dict[str, Any]:
+    """Push and SMS deliveries created in the period (Vietnam's days, inclusive) to the people
+    living in ``ward_codes`` (the ward of their profile; None: everyone), in total and per ward,
+    per channel: the DELIVERY_TALLY counts, ``sent_rate`` = sent ÷ (sent + failed) and
+    ``delivery_rate`` = delivered ÷ sent, in % (None with nothing to divide). One query.
+
+    ``{"total": {"push": {...}, "sms": {...}}, "units": {ward code: {"push": ..., "sms": ...}}}``
+    """
+    local = timezone.get_default_timezone()
+    deliveries = Delivery.objects.filter(
+        created_at__gte=datetime.combine(start, time.min, tzinfo=local),
+        created_at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=local),
+        channel__in=RATE_CHANNELS,
+    )
+    if ward_codes is not None:
+        deliveries = deliveries.filter(notification__user__ward_id__in=ward_codes)
+    total: dict[str, dict[str, int]] = {channel: {} for channel in RATE_CHANNELS}
+    units: dict[int | None, dict[str, dict[str, int]]] = {}
+    rows = (
+        deliveries.order_by()
+        .values("notification__user__ward_id", "channel")
+        .annotate(**DELIVERY_TALLY)
+    )
+    for row in rows:
+        unit = units.setdefault(
+            row["notification__user__ward_id"], {channel: {} for channel in RATE_CHANNELS}
+        )
+        unit[row["channel"]] = row
+        for measure in DELIVERY_TALLY:
+            total[row["channel"]][measure] = total[row["channel"]].get(measure, 0) + row[measure]
+    return {
+        "total": {channel: _rates(tally) for channel, tally in total.items()},
+        "units": {
+            code: {channel: _rates(tally) for channel, tally in unit.items()}
+            for code, unit in units.items()
+        },
+    }

@@ -1,25 +1,24 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource, User
 from accounts.selectors import official_ward_codes
 from config.admin_dates import DateHierarchyBoundsMixin
-from config.errors import DomainError
+from config.admin_export import ExportAdmin, national_id
+from config.admin_scope import Scope, ScopedAdmin
+from config.admin_transitions import Transition, TransitionsAdmin
 from services import dossier_flow as flow
+from services.attachments import file_inline
 from services.dossier_flow import officials_of_unit
 from services.letters import letter_response
 from services.models import (
@@ -34,14 +33,15 @@ from services.models import (
     Procedure,
     RequiredDocument,
 )
-from services.selectors import CLOCK_RUNNING, due_soon_until
-from services.workdays import work_calendar
+from services.selectors import CLOCK_RUNNING, dossier_deadline_q
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class CalendarDayAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
     """The province administrator keeps the announced day swaps: working-day deadlines read
     them at once."""
+
+    scope = Scope.PROVINCE
 
     list_display = ["date", "is_working_day", "reason"]
     list_filter = ["is_working_day"]
@@ -56,9 +56,11 @@ class RequiredDocumentInline(admin.TabularInline):
 
 
 @admin.register(Procedure)
-class ProcedureAdmin(admin.ModelAdmin):
+class ProcedureAdmin(ScopedAdmin):
     """The catalog: the province administrator keeps it as the national database publishes
     procedures; the form schema is checked as JSON Schema on save."""
+
+    scope = Scope.PROVINCE
 
     list_display = ["code", "name", "field", "level", "online_level", "processing", "active"]
     list_filter = ["active", "level", "online_level", "field"]
@@ -89,17 +91,8 @@ class DeadlineFilter(admin.SimpleListFilter):
         return [("overdue", _("Overdue")), ("due_soon", _("Due soon"))]
 
     def queryset(self, request, queryset):
-        if self.value() == "overdue":
-            return queryset.filter(
-                status__in=CLOCK_RUNNING, appointment_date__lt=timezone.localdate()
-            )
-        if self.value() == "due_soon":
-            today = timezone.localdate()
-            return queryset.filter(
-                status__in=CLOCK_RUNNING,
-                appointment_date__gte=today,
-                appointment_date__lte=due_soon_until(work_calendar(), today),
-            )
+        if self.value() in ("overdue", "due_soon"):
+            return queryset.filter(dossier_deadline_q(self.value(), timezone.localdate()))
         return queryset
 
 
@@ -108,11 +101,13 @@ class AssignedFilter(admin.SimpleListFilter):
     parameter_name = "assigned"
 
     def lookups(self, request, model_admin):
-        return [("me", _("Me")), ("nobody", _("Nobody"))]
+        return [("me", _("Me")), ("me_open", _("Me, not finished")), ("nobody", _("Nobody"))]
 
     def queryset(self, request, queryset):
         if self.value() == "me":
             return queryset.filter(assignee=request.user)
+        if self.value() == "me_open":
+            return queryset.filter(assignee=request.user).exclude(status__in=FINAL_STATUSES)
         if self.value() == "nobody":
             return queryset.filter(assignee__isnull=True)
         return queryset
@@ -140,9 +135,14 @@ class EventInline(admin.TabularInline):
 class AttachmentInline(admin.TabularInline):
     model = DossierAttachment
     extra = 0
-    fields = ["kind", "original_name", "content_type", "size", "created_at"]
+    fields = ["kind", "original_name", "content_type", "size", "created_at", "preview"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("file"))
+    def preview(self, attachment: DossierAttachment) -> str:
+        url = reverse("admin:services_dossier_file", args=[attachment.dossier_id, attachment.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open"))
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -228,82 +228,70 @@ class ExtendForm(forms.Form):
     )
 
 
-@dataclass(frozen=True)
-class DossierAction:
-    """One button of the dossier page: the form it asks, the permission and the statuses it
-    shows for (the action itself is the guard), and the call into dossier_flow."""
-
-    label: str
-    form: type[forms.Form]
-    permission: str
-    statuses: frozenset[int]
-    run: Callable[[User, Dossier, dict], object]
-
-
 S = DossierStatus
 _OPEN = frozenset(set(S.values) - FINAL_STATUSES)
-DOSSIER_ACTIONS: dict[str, DossierAction] = {
-    "receive": DossierAction(
+DOSSIER_ACTIONS: dict[str, Transition] = {
+    "receive": Transition(
         _("Receive"),
-        NoteForm,
-        "receive_dossier",
+        "services.receive_dossier",
         frozenset({S.SUBMITTED}),
         lambda actor, d, data: flow.dossier_receive(actor=actor, dossier=d, note=data["note"]),
+        form=NoteForm,
     ),
-    "refuse": DossierAction(
+    "refuse": Transition(
         _("Refuse"),
-        ReasonForm,
-        "receive_dossier",
+        "services.receive_dossier",
         frozenset({S.SUBMITTED}),
         lambda actor, d, data: flow.dossier_refuse(actor=actor, dossier=d, reason=data["reason"]),
+        form=ReasonForm,
     ),
-    "assign": DossierAction(
+    "assign": Transition(
         _("Assign"),
-        AssignForm,
-        "assign_dossier",
+        "services.assign_dossier",
         _OPEN,
         lambda actor, d, data: flow.dossier_assign(
             actor=actor, dossier=d, assignee_id=data["assignee"].pk
         ),
+        form=AssignForm,
+        form_kwargs=lambda d: {"dossier": d},
     ),
-    "request-supplement": DossierAction(
+    "request-supplement": Transition(
         _("Request a supplement"),
-        MissingForm,
-        "process_dossier",
+        "services.process_dossier",
         frozenset({S.PROCESSING}),
         lambda actor, d, data: flow.dossier_request_supplement(
             actor=actor, dossier=d, missing=data["missing"]
         ),
+        form=MissingForm,
     ),
-    "request-fee": DossierAction(
+    "request-fee": Transition(
         _("Request a fee"),
-        FeeForm,
-        "process_dossier",
+        "services.process_dossier",
         frozenset({S.PROCESSING}),
         lambda actor, d, data: flow.dossier_request_fee(
             actor=actor, dossier=d, amount=data["amount"], note=data["note"]
         ),
+        form=FeeForm,
     ),
-    "extend": DossierAction(
+    "extend": Transition(
         _("New appointment date (apology letter)"),
-        ExtendForm,
-        "process_dossier",
+        "services.process_dossier",
         flow.EXTENDABLE_STATUSES,
         lambda actor, d, data: flow.dossier_extend(
             actor=actor, dossier=d, new_date=data["new_date"], reason=data["reason"]
         ),
+        form=ExtendForm,
     ),
-    "stop": DossierAction(
+    "stop": Transition(
         _("Stop processing"),
-        ReasonForm,
-        "process_dossier",
+        "services.process_dossier",
         frozenset({S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.FEE_REQUESTED}),
         lambda actor, d, data: flow.dossier_stop(actor=actor, dossier=d, reason=data["reason"]),
+        form=ReasonForm,
     ),
-    "decide": DossierAction(
+    "decide": Transition(
         _("Decide"),
-        DecideForm,
-        "decide_dossier",
+        "services.decide_dossier",
         frozenset({S.PROCESSING}),
         lambda actor, d, data: flow.dossier_decide(
             actor=actor,
@@ -312,19 +300,20 @@ DOSSIER_ACTIONS: dict[str, DossierAction] = {
             note=data["note"],
             result=data["result"],
         ),
+        form=DecideForm,
     ),
-    "return": DossierAction(
+    "return": Transition(
         _("Return the result"),
-        NoteForm,
-        "receive_dossier",
+        "services.receive_dossier",
         frozenset({S.DECIDED}),
         lambda actor, d, data: flow.dossier_return(actor=actor, dossier=d, note=data["note"]),
+        form=NoteForm,
     ),
 }
 
 
 @admin.register(Dossier)
-class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
+class DossierAdmin(ExportAdmin, TransitionsAdmin, DateHierarchyBoundsMixin, ScopedAdmin):
     """The dossiers of an official's units. Nothing is edited in a form (the status is read
     only): every move is a button on the dossier's page, which calls the same action as the
     API."""
@@ -353,33 +342,64 @@ class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     show_full_result_count = False
     date_hierarchy = "submitted_at"
     inlines = [EventInline, ExtensionInline, AttachmentInline]
-    fields = [
-        "code",
-        "procedure",
-        "unit",
-        "applicant",
-        "household",
-        "channel",
-        "status",
-        "form_data",
-        "submitted_at",
-        "received_at",
-        "appointment_date",
-        "assignee",
-        "supplement_requests",
-        "fee_due",
-        "extensions",
-        "outcome",
-        "decided_at",
-        "on_time",
-        "working_days_taken",
+    # What the desk needs first, then the declaration; the rest folded (at 1366×768 the
+    # timeline stays near the top).
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    "procedure",
+                    "unit",
+                    "applicant",
+                    "status",
+                    "appointment_date",
+                    "assignee",
+                ]
+            },
+        ),
+        (_("Declaration"), {"fields": ["declaration"]}),
+        (
+            _("Details"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "household",
+                    "channel",
+                    "submitted_at",
+                    "received_at",
+                    "supplement_requests",
+                    "fee_due",
+                    "extensions",
+                    "outcome",
+                    "decided_at",
+                    "on_time",
+                    "working_days_taken",
+                ],
+            },
+        ),
     ]
-    readonly_fields = fields
-
-    def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        codes = official_ward_codes(user=request.user)
-        return queryset if codes is None else queryset.filter(unit_id__in=codes)
+    readonly_fields = [f for _name, options in fieldsets for f in options["fields"]]
+    scope = Scope.UNITS
+    unit_field = "unit_id"
+    transitions = DOSSIER_ACTIONS
+    export_fields = [
+        (_("dossier code"), "code"),
+        (_("procedure"), "procedure"),
+        (_("receiving unit"), "unit"),
+        (_("status"), "get_status_display"),
+        (_("channel"), "get_channel_display"),
+        (_("submitted"), "submitted_at"),
+        (_("appointment date"), "appointment_date"),
+        (_("overdue"), "late"),
+        (_("assigned to"), "assignee__full_name"),
+        (_("applicant"), "applicant__full_name"),
+        (_("citizen ID number"), national_id("applicant__national_id")),
+    ]
+    export_person = "applicant_id"
+    export_resource = AccessResource.DOSSIER
+    export_record = "code"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -390,26 +410,44 @@ class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def get_list_display(self, request: HttpRequest):
+        # An official of one unit needs no unit column (the list is narrower at 1366×768).
+        codes = official_ward_codes(user=request.user)
+        if codes is not None and len(codes) == 1:
+            return [name for name in self.list_display if name != "unit"]
+        return self.list_display
+
+    @admin.display(description=_("declaration"))
+    def declaration(self, dossier: Dossier) -> str:
+        """What the citizen filled in, each answer under its question (the form's titles)."""
+        titles = {
+            name: spec.get("title", name)
+            for name, spec in (dossier.procedure.form_schema or {}).get("properties", {}).items()
+            if isinstance(spec, dict)
+        }
+        rows = [
+            (titles.get(name, name), value if not isinstance(value, list | dict) else str(value))
+            for name, value in (dossier.form_data or {}).items()
+        ]
+        if not rows:
+            return "—"
+        return format_html(
+            '<dl class="declaration">{}</dl>',
+            format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows),
+        )
+
     @admin.display(boolean=True, description=_("overdue"))
     def late(self, dossier: Dossier) -> bool:
         return dossier.status in CLOCK_RUNNING and (
             dossier.appointment_date is not None and dossier.appointment_date < timezone.localdate()
         )
 
-    def actions_for(self, request: HttpRequest, dossier: Dossier) -> list[tuple[str, str]]:
-        return [
-            (name, action.label)
-            for name, action in DOSSIER_ACTIONS.items()
-            if dossier.status in action.statuses
-            and request.user.has_perm(f"services.{action.permission}")
-        ]
-
     def get_urls(self):
         return [
             path(
-                "<id:pk>/act/<slug:action>/",
-                self.admin_site.admin_view(self.action_view),
-                name="services_dossier_act",
+                "<id:pk>/files/<id:attachment_id>/",
+                self.admin_site.admin_view(self.file_view),
+                name="services_dossier_file",
             ),
             path(
                 "<id:pk>/letter/<id:letter_id>/",
@@ -419,12 +457,13 @@ class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def letter_view(self, request: HttpRequest, pk: int, letter_id: int):
-        """The apology letter (Mẫu 04) to print; it names the applicant: the read is logged."""
+    def _dossier_read(self, request: HttpRequest, pk: int, model, item_id: int):
+        """A page of the dossier's own (a file, a letter): the dossier, of the official's units,
+        and its item; the read of the applicant's data logged once both are found."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         dossier = get_object_or_404(self.get_queryset(request).select_related("applicant"), pk=pk)
-        letter = get_object_or_404(DossierExtension, dossier=dossier, pk=letter_id)
+        item = get_object_or_404(model, dossier=dossier, pk=item_id)
         record_data_access(
             official=request.user,
             subject=dossier.applicant,
@@ -433,46 +472,22 @@ class DossierAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
             channel=AccessChannel.ADMIN,
             object_id=dossier.code,
         )
-        return letter_response(dossier, letter)
+        return dossier, item
 
-    def action_view(self, request: HttpRequest, pk: int, action: str):
-        spec = DOSSIER_ACTIONS.get(action)
-        if spec is None:
-            raise Http404
-        dossier = get_object_or_404(self.get_queryset(request), pk=pk)
-        if not request.user.has_perm(f"services.{spec.permission}"):
-            raise PermissionDenied
-        extra = {"dossier": dossier} if spec.form is AssignForm else {}
-        posted = request.method == "POST"
-        form = spec.form(
-            request.POST if posted else None, request.FILES if posted else None, **extra
-        )
-        if posted and form.is_valid():
-            try:
-                spec.run(request.user, dossier, form.cleaned_data)
-            except DomainError as exc:
-                for field, problems in exc.fields.items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
-                if not exc.fields:
-                    form.add_error(None, exc.message)
-            else:
-                self.message_user(request, _("Done."))
-                return redirect("admin:services_dossier_change", dossier.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": dossier,
-            "title": f"{spec.label}: {dossier.code}",
-            "form": form,
-        }
-        return TemplateResponse(request, "admin/services/dossier_action.html", context)
+    def file_view(self, request: HttpRequest, pk: int, attachment_id: int):
+        """A paper of the dossier or its result, shown in the browser."""
+        _dossier, attachment = self._dossier_read(request, pk, DossierAttachment, attachment_id)
+        return file_inline(attachment.file, attachment.content_type, attachment.original_name)
+
+    def letter_view(self, request: HttpRequest, pk: int, letter_id: int):
+        """The apology letter (Mẫu 04) to print."""
+        dossier, letter = self._dossier_read(request, pk, DossierExtension, letter_id)
+        return letter_response(dossier, letter)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and getattr(response, "status_code", None) == 200:
             dossier = response.context_data["original"]
-            response.context_data["dossier_actions"] = self.actions_for(request, dossier)
             record_data_access(
                 official=request.user,
                 subject=dossier.applicant,

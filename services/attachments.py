@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -94,3 +95,14 @@ def attachment_record(
         size=upload.size,
         uploaded_by=actor,
     )
+
+
+def file_inline(file, content_type: str, filename: str = "") -> FileResponse:
+    """A stored file shown in the browser (an official's preview): its checked type, never
+    sniffed, never cached, and sandboxed (a PDF's scripts get no access to the site)."""
+    # Not as an attachment: Content-Disposition "inline", with the name when there is one.
+    response = FileResponse(file.open("rb"), content_type=content_type, filename=filename)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response

@@ -1,6 +1,6 @@
 """Field reports in the officials' admin: categories (province administrators), the reports of
-an official's units (read only: officials act through ``official/reports/``), and the Open311
-applications' keys.
+an official's units with one button per step they may take (the same actions as
+``official/reports/``), and the Open311 applications' keys.
 
 An anonymous report never shows who sent it here, to anyone: not the reporter, not their
 digital address, not the actor of the citizen's own steps. A province administrator who must
@@ -8,28 +8,44 @@ know (abuse) asks ``official/reports/{id}/reporter/``, which is logged."""
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.events import record_data_access
 from accounts.models import AccessChannel, AccessPurpose, AccessResource
-from accounts.selectors import official_ward_codes
 from config.admin_dates import DateHierarchyBoundsMixin
+from config.admin_export import ExportAdmin
+from config.admin_scope import Scope, ScopedAdmin
+from config.admin_transitions import Transition, TransitionsAdmin
+from digital_address.models import Ward
+from services import report_flow as flow
+from services.attachments import file_inline
 from services.models import (
+    REPORT_OPEN,
+    TRANSFERABLE,
+    CloseReason,
     FieldReport,
     Open311Client,
     ReportCategory,
     ReportEvent,
     ReportPhoto,
+    ReportStatus,
     report_overdue,
 )
 from services.open311 import open311_client_create
 
 
 @admin.register(ReportCategory)
-class ReportCategoryAdmin(admin.ModelAdmin):
+class ReportCategoryAdmin(ScopedAdmin):
+    scope = Scope.PROVINCE
     list_display = [
         "code",
         "name",
@@ -90,14 +106,174 @@ class ReportEventInline(_ReadOnlyInline):
 
 class ReportPhotoInline(_ReadOnlyInline):
     model = ReportPhoto
-    fields = ["kind", "content_type", "size", "hidden", "created_at"]
+    fields = ["kind", "content_type", "size", "hidden", "created_at", "preview"]
     readonly_fields = fields
+
+    @admin.display(description=_("file"))
+    def preview(self, photo: ReportPhoto) -> str:
+        url = reverse("admin:services_fieldreport_file", args=[photo.report_id, photo.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, _("Open"))
+
+
+class ReportNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text=_("The reporter and the followers read it."),
+    )
+
+
+class ReportRefuseForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea)
+    referral = forms.CharField(
+        label=_("Who handles it instead"),
+        required=False,
+        max_length=500,
+        help_text=_("The office or service the citizen should turn to."),
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        one = super().clean
+        if isinstance(data, list | tuple) and data:
+            return [one(upload, initial) for upload in data]
+        return [one(data or None, initial)]
+
+
+class ReportResolveForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), max_length=2000, widget=forms.Textarea)
+    files = MultipleFileField(
+        label=_("Evidence (1–5 photos or PDF files)"),
+        help_text=_("Photos of the fix, or the document that records it."),
+    )
+
+
+class ReportCloseForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=CloseReason.choices)
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text=_("Required for another reason."),
+    )
+
+
+class ReportTransferForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("To the unit"), queryset=Ward.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea)
+
+    def __init__(self, *args, report: FieldReport, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = (
+            Ward.objects.filter(province_id=settings.DEPLOYMENT_PROVINCE_CODE)
+            .exclude(pk=report.unit_id)
+            .order_by("name")
+        )
+
+
+class ReportMergeForm(forms.Form):
+    into = forms.IntegerField(
+        label=_("Into report number"), min_value=1, help_text=_("The report it repeats.")
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea)
+
+
+R = ReportStatus
+HANDLE = "services.handle_fieldreport"
+REPORT_ACTIONS: dict[str, Transition] = {
+    "accept": Transition(
+        _("Accept"),
+        HANDLE,
+        frozenset({R.SUBMITTED}),
+        lambda actor, r, data: flow.report_accept(actor=actor, report=r, note=data["note"]),
+        form=ReportNoteForm,
+    ),
+    "refuse": Transition(
+        _("Refuse (not ours)"),
+        HANDLE,
+        frozenset({R.SUBMITTED}),
+        lambda actor, r, data: flow.report_refuse(
+            actor=actor, report=r, reason=data["reason"], referral=data["referral"]
+        ),
+        form=ReportRefuseForm,
+    ),
+    "start": Transition(
+        _("Start work"),
+        HANDLE,
+        frozenset({R.ACCEPTED}),
+        lambda actor, r, data: flow.report_start(actor=actor, report=r, note=data["note"]),
+        form=ReportNoteForm,
+    ),
+    "resolve": Transition(
+        _("Resolved (with evidence)"),
+        HANDLE,
+        frozenset({R.ACCEPTED, R.IN_PROGRESS}),
+        lambda actor, r, data: flow.report_resolve(
+            actor=actor, report=r, note=data["note"], files=data["files"]
+        ),
+        form=ReportResolveForm,
+    ),
+    "close-not-fixed": Transition(
+        _("Close without a fix"),
+        HANDLE,
+        frozenset({R.ACCEPTED, R.IN_PROGRESS}),
+        lambda actor, r, data: flow.report_close_not_fixed(
+            actor=actor, report=r, reason=data["reason"], note=data["note"]
+        ),
+        form=ReportCloseForm,
+    ),
+    "transfer": Transition(
+        _("Transfer to another unit"),
+        HANDLE,
+        TRANSFERABLE,
+        lambda actor, r, data: flow.report_transfer(
+            actor=actor, report=r, unit_code=data["unit"].pk, reason=data["reason"]
+        ),
+        form=ReportTransferForm,
+        form_kwargs=lambda r: {"report": r},
+    ),
+    "merge": Transition(
+        _("Merge into another report"),
+        HANDLE,
+        REPORT_OPEN - {R.RESOLVED},
+        lambda actor, r, data: flow.report_merge(
+            actor=actor, report=r, into_id=data["into"], note=data["note"]
+        ),
+        form=ReportMergeForm,
+    ),
+}
 
 
 @admin.register(FieldReport)
-class FieldReportAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
-    """The reports of an official's units, to find and read; every step goes through the
-    officials' API (the same actions)."""
+class FieldReportAdmin(ExportAdmin, TransitionsAdmin, DateHierarchyBoundsMixin, ScopedAdmin):
+    """The reports of an official's units, to find and read, with a button for each step the
+    official may take (the same actions as ``official/reports/``)."""
+
+    scope = Scope.UNITS
+    unit_field = "unit_id"
+    transitions = REPORT_ACTIONS
+    # Nobody's name or number: an anonymous report's sender is never exported.
+    export_fields = [
+        (_("ID"), "id"),
+        (_("category"), "category"),
+        (_("responsible unit"), "unit"),
+        (_("status"), "get_status_display"),
+        (_("submitted"), "created_at"),
+        (_("acknowledge by"), "acknowledge_due"),
+        (_("resolve by"), "resolve_due"),
+        (_("overdue"), "late"),
+        (_("anonymous"), "anonymous"),
+    ]
 
     list_display = [
         "id",
@@ -160,10 +336,6 @@ class FieldReportAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return self.get_fields(request, obj)
 
-    def get_queryset(self, request: HttpRequest):
-        queryset = super().get_queryset(request)
-        return queryset.in_units(official_ward_codes(user=request.user))
-
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -176,6 +348,24 @@ class FieldReportAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("overdue"))
     def late(self, report: FieldReport) -> bool:
         return report_overdue(report)
+
+    def get_urls(self):
+        return [
+            path(
+                "<id:pk>/files/<id:photo_id>/",
+                self.admin_site.admin_view(self.file_view),
+                name="services_fieldreport_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_view(self, request: HttpRequest, pk: int, photo_id: int):
+        """A photo or evidence file of a report of the official's units, hidden ones too."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = get_object_or_404(self.get_queryset(request), pk=pk)
+        photo = get_object_or_404(ReportPhoto, report=report, pk=photo_id)
+        return file_inline(photo.file, photo.content_type)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -194,9 +384,11 @@ class FieldReportAdmin(DateHierarchyBoundsMixin, admin.ModelAdmin):
 
 
 @admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
+class Open311ClientAdmin(ScopedAdmin):
     """Applications that post reports through Open311. Adding one issues its ``api_key``,
     shown once on the next page; only its hash is kept."""
+
+    scope = Scope.PROVINCE
 
     list_display = ["name", "key_prefix", "active", "created_at", "last_used_at"]
     list_filter = ["active"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,6 +23,8 @@ from services.models import (
     ReportFollower,
     ReportPhoto,
     ReportReaction,
+    ReportStatus,
+    report_overdue_q,
 )
 
 SIMILAR_LIMIT = 10
@@ -203,6 +205,17 @@ def reports_for_official(
     if escalated:
         reports = reports.filter(escalated=True)
     return reports
+
+
+def report_queue_counts(*, official: User) -> dict[str, int]:
+    """The official's report queues in one query: waiting to be acknowledged, overdue, and
+    escalated (a disputed fix) still open."""
+    reports = FieldReport.objects.in_units(official_ward_codes(user=official))
+    return reports.aggregate(
+        new=Count("id", filter=Q(status=ReportStatus.SUBMITTED)),
+        overdue=Count("id", filter=report_overdue_q(timezone.localdate())),
+        escalated=Count("id", filter=Q(escalated=True, status__in=REPORT_OPEN)),
+    )
 
 
 def report_for_official(*, official: User, report_id: int, any_unit: bool = False) -> FieldReport:

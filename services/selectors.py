@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -128,17 +128,36 @@ def dossiers_for_official(
         dossiers = dossiers.filter(status=status)
     if procedure:
         dossiers = dossiers.filter(procedure__code=procedure)
-    if overdue or due_soon:
-        today = timezone.localdate()
-        dossiers = dossiers.filter(status__in=CLOCK_RUNNING)
-        if overdue:
-            dossiers = dossiers.filter(appointment_date__lt=today)
-        if due_soon:
-            until = due_soon_until(work_calendar(), today)
-            dossiers = dossiers.filter(appointment_date__gte=today, appointment_date__lte=until)
+    today = timezone.localdate()
+    if overdue:
+        dossiers = dossiers.filter(dossier_deadline_q("overdue", today))
+    if due_soon:
+        dossiers = dossiers.filter(dossier_deadline_q("due_soon", today))
     if assigned_to is not None:
         dossiers = dossiers.filter(assignee=assigned_to)
     return dossiers
+
+
+def dossier_deadline_q(kind: str, today: date) -> Q:
+    """``overdue``: the appointment date passed while the clock runs; ``due_soon``: it falls
+    within DOSSIER_DUE_SOON_WORKING_DAYS working days. The one rule the queue, the admin's
+    filter and the officials' home page read."""
+    if kind == "overdue":
+        return Q(status__in=CLOCK_RUNNING, appointment_date__lt=today)
+    until = due_soon_until(work_calendar(), today)
+    return Q(status__in=CLOCK_RUNNING, appointment_date__gte=today, appointment_date__lte=until)
+
+
+def dossier_queue_counts(*, official: User) -> dict[str, int]:
+    """The official's dossier queues in one query: new (waiting to be received), overdue, due
+    soon, and assigned to them still open."""
+    today = timezone.localdate()
+    return dossiers_for_official(official=official).aggregate(
+        new=Count("id", filter=Q(status=DossierStatus.SUBMITTED)),
+        overdue=Count("id", filter=dossier_deadline_q("overdue", today)),
+        due_soon=Count("id", filter=dossier_deadline_q("due_soon", today)),
+        mine=Count("id", filter=Q(assignee=official) & ~Q(status__in=FINAL_STATUSES)),
+    )
 
 
 def dossier_for_official(*, official: User, code: str) -> Dossier:

@@ -217,15 +217,16 @@ def request_otp(django_capture_on_commit_callbacks, deliver_sms) -> Callable[...
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
-    """In CI (CI=true) an integration test that skips (Redis or PostgreSQL missing), or a test
-    marked ``postgresql`` that skips, fails: CI must never go green without having run them."""
+    """In CI (CI=true) an integration test that skips (Redis or PostgreSQL missing), a test
+    marked ``postgresql`` that skips, or an ``e2e`` test that skips (Chromium or Playwright
+    missing) fails: CI must never go green without having run them."""
     outcome = yield
     report = outcome.get_result()
     if (
         report.skipped
         and not hasattr(report, "wasxfail")
         and os.environ.get("CI") == "true"
-        and (item.get_closest_marker("integration") or item.get_closest_marker("postgresql"))
+        and any(item.get_closest_marker(name) for name in ("integration", "postgresql", "e2e"))
     ):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"

@@ -50,6 +50,7 @@ from services.models.reports import (
     ReportSource,
     ReportStatus,
     report_overdue,
+    report_overdue_q,
 )
 
 __all__ = [
@@ -98,5 +99,6 @@ __all__ = [
     "RequiredDocument",
     "SubmissionKey",
     "report_overdue",
+    "report_overdue_q",
     "validate_form_schema",
 ]

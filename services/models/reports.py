@@ -156,10 +156,15 @@ class FieldReportQuerySet(models.QuerySet):
         return self.filter(status__in=PUBLIC_STATUSES, hidden=False)
 
     def overdue(self, today: date) -> FieldReportQuerySet:
-        late = models.Q()
-        for due, statuses in OVERDUE_AFTER:
-            late |= models.Q(status__in=statuses, **{f"{due}__lt": today})
-        return self.filter(late)
+        return self.filter(report_overdue_q(today))
+
+
+def report_overdue_q(today: date) -> models.Q:
+    """``FieldReportQuerySet.overdue`` as a condition (to count with)."""
+    late = models.Q()
+    for due, statuses in OVERDUE_AFTER:
+        late |= models.Q(status__in=statuses, **{f"{due}__lt": today})
+    return late
 
 
 def report_overdue(report: FieldReport, today: date | None = None) -> bool:

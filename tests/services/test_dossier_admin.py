@@ -94,7 +94,7 @@ def act(user: User, dossier: Dossier, action: str, data: dict | None = None):
 def buttons(user: User, dossier: Dossier) -> list[str]:
     response = admin_client(user).get(f"{CHANGELIST}{dossier.pk}/change/")
     assert response.status_code == 200
-    return [name for name, _label in response.context["dossier_actions"]]
+    return [name for name, _label in response.context["transitions"]]
 
 
 def test_the_queue_shows_only_the_officials_units(citizen, desk, other_official):
