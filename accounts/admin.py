@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.events import record_data_access
+from accounts.events import PersonRead, record_data_access, record_data_reads
 from accounts.models import (
     AccessChannel,
     AccessPurpose,
@@ -143,6 +143,23 @@ class UserAdmin(ExportAdmin, ScopedAdmin, BaseUserAdmin):
     @admin.display(description=_("citizen ID number"))
     def masked_national_id(self, obj: User) -> str:
         return mask_national_id(obj.national_id)
+
+    def changelist_view(self, request, extra_context=None):
+        """The list shows people's names (numbers masked): each person listed is a read, logged
+        in one INSERT for the page."""
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", None) or {}
+        if request.method == "GET" and response.status_code == 200 and "cl" in changelist:
+            record_data_reads(
+                official=request.user,
+                reads=[
+                    PersonRead(user.pk, AccessResource.PROFILE, user.pk)
+                    for user in changelist["cl"].result_list
+                ],
+                purpose=AccessPurpose.ADMIN_VIEW,
+                channel=AccessChannel.ADMIN,
+            )
+        return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -262,3 +262,15 @@ def test_the_migration_turns_the_known_texts_into_codes(citizen, official):
         "household_verification",
         "Tiếp nhận hồ sơ",  # unknown: kept, and shown as it is
     ]
+
+
+def test_the_citizens_list_in_the_admin_logs_each_person_listed(citizen, other_citizen, official):
+    DataAccessLog.objects.all().delete()
+
+    response = admin_client(official).get("/admin/accounts/user/")
+
+    listed = {user.pk for user in response.context["cl"].result_list}
+    assert citizen.pk in listed
+    assert set(
+        DataAccessLog.objects.values_list("official_id", "subject_id", "channel", "purpose")
+    ) == {(official.pk, pk, "admin", "admin_view") for pk in listed - {official.pk}}
