@@ -188,6 +188,54 @@ class ReportMergeForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea)
 
 
+class ReportModerateForm(forms.Form):
+    """What the public map shows of the report, as it is now; unticked is shown."""
+
+    hidden = forms.BooleanField(label=_("Hide the whole report"), required=False)
+    text_hidden = forms.BooleanField(label=_("Hide its text"), required=False)
+    photos_hidden = forms.ModelMultipleChoiceField(
+        label=_("Hide these photos"),
+        queryset=ReportPhoto.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea)
+
+    def __init__(self, *args, report: FieldReport, **kwargs) -> None:
+        photos = ReportPhoto.objects.filter(report=report).order_by("pk")
+        kwargs.setdefault(
+            "initial",
+            {
+                "hidden": report.hidden,
+                "text_hidden": report.text_hidden,
+                "photos_hidden": [p.pk for p in photos if p.hidden],
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["photos_hidden"].queryset = photos
+        self.fields["photos_hidden"].label_from_instance = lambda p: (
+            _("Photo %(n)s (%(kind)s)")
+            % {
+                "n": p.pk,
+                "kind": p.get_kind_display(),
+            }
+        )
+
+
+def _moderate(actor, report: FieldReport, data: dict):
+    hidden = {p.pk for p in data["photos_hidden"]}
+    every = set(ReportPhoto.objects.filter(report=report).values_list("pk", flat=True))
+    return flow.report_moderate(
+        actor=actor,
+        report=report,
+        hidden=data["hidden"],
+        text_hidden=data["text_hidden"],
+        photos_hidden=sorted(hidden),
+        photos_shown=sorted(every - hidden),
+        note=data["note"],
+    )
+
+
 R = ReportStatus
 HANDLE = "services.handle_fieldreport"
 REPORT_ACTIONS: dict[str, Transition] = {
@@ -250,6 +298,14 @@ REPORT_ACTIONS: dict[str, Transition] = {
             actor=actor, report=r, into_id=data["into"], note=data["note"]
         ),
         form=ReportMergeForm,
+    ),
+    "moderate": Transition(
+        _("What the public map shows"),
+        "services.moderate_fieldreport",
+        frozenset(R.values),
+        _moderate,
+        form=ReportModerateForm,
+        form_kwargs=lambda r: {"report": r},
     ),
 }
 

@@ -50,12 +50,19 @@ def report_id(citizen, ward) -> int:
 
 def test_a_reports_buttons_follow_its_status(official, report_id):
     page = f"{REPORTS}{report_id}/change/"
-    assert buttons(official, page) == ["accept", "refuse", "transfer", "merge"]
+    assert buttons(official, page) == ["accept", "refuse", "transfer", "merge", "moderate"]
 
     assert (
         admin(official).post(f"{REPORTS}{report_id}/act/accept/", {"note": ""}).status_code == 302
     )
-    assert buttons(official, page) == ["start", "resolve", "close-not-fixed", "transfer", "merge"]
+    assert buttons(official, page) == [
+        "start",
+        "resolve",
+        "close-not-fixed",
+        "transfer",
+        "merge",
+        "moderate",
+    ]
 
 
 def test_a_report_is_resolved_from_its_page_with_evidence(official, report_id):
@@ -92,6 +99,46 @@ def test_refusing_needs_a_reason_and_a_refusal_by_the_action_shows_on_the_form(o
     assert late.status_code == 200
     assert late.context["form"].non_field_errors()
     assert FieldReport.objects.get(pk=report_id).status == "accepted"
+
+
+def test_what_the_public_map_shows_is_moderated_from_the_page(official, report_id):
+    report = FieldReport.objects.get(pk=report_id)
+    photo_id = report.photos.get().pk
+    form = admin(official).get(f"{REPORTS}{report_id}/act/moderate/").context["form"]
+    assert form.initial == {"hidden": False, "text_hidden": False, "photos_hidden": []}
+
+    response = admin(official).post(
+        f"{REPORTS}{report_id}/act/moderate/",
+        {"text_hidden": "on", "photos_hidden": [photo_id], "note": "Có số điện thoại"},
+    )
+
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.hidden, report.text_hidden) == (False, True)
+    assert report.photos.get().hidden is True
+    event = ReportEvent.objects.filter(report=report).latest("id")
+    assert (event.kind, event.note) == ("moderated", "Có số điện thoại")
+
+    # Unticked again: shown again.
+    admin(official).post(f"{REPORTS}{report_id}/act/moderate/", {})
+    report.refresh_from_db()
+    assert (report.text_hidden, report.photos.get().hidden) == (False, False)
+
+
+def test_a_processing_official_does_not_moderate(report_id):
+    processor = official_create_or_update(
+        phone="+84900000075",
+        full_name="Cán bộ xử lý",
+        password=PASSWORD,
+        roles=[Role.PROCESSING],
+        unit_codes=[6040],
+    )
+    assert "moderate" not in buttons(processor, f"{REPORTS}{report_id}/change/")
+
+    response = admin(processor).post(f"{REPORTS}{report_id}/act/moderate/", {"text_hidden": "on"})
+
+    assert response.status_code == 403
+    assert FieldReport.objects.get(pk=report_id).text_hidden is False
 
 
 def test_a_report_is_transferred_to_another_unit(official, other_ward, report_id):
