@@ -5,7 +5,6 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.template import TemplateSyntaxError
 from django.template.response import TemplateResponse
@@ -29,7 +28,6 @@ from notifications.models import (
     Broadcast,
     BroadcastStatus,
     Delivery,
-    DeliveryStatus,
     NotificationTemplate,
     SmsMessage,
     TemplateChannel,
@@ -44,6 +42,7 @@ from notifications.rendering import (
     render_source,
     sms_size,
 )
+from notifications.selectors import DELIVERY_TALLY
 
 
 @admin.register(SmsMessage)
@@ -81,10 +80,6 @@ class SmsMessageAdmin(DateHierarchyBoundsMixin, ScopedAdmin):
 
 # --- deliveries -------------------------------------------------------------------------------
 
-FAILED = (
-    DeliveryStatus.PERMANENT_FAILURE,
-    DeliveryStatus.TECHNICAL_FAILURE,
-)
 DAILY_COUNT_DAYS = 14
 
 
@@ -94,34 +89,19 @@ def daily_counts(days: int = DAILY_COUNT_DAYS) -> list[dict]:
     since = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=days - 1
     )
-    tally = {
-        "sent": Count("pk", filter=Q(status__in=[DeliveryStatus.SENT, DeliveryStatus.DELIVERED])),
-        "delivered": Count("pk", filter=Q(status=DeliveryStatus.DELIVERED)),
-        "failed": Count("pk", filter=Q(status__in=FAILED)),
-        "waiting": Count(
-            "pk",
-            filter=Q(
-                status__in=[
-                    DeliveryStatus.CREATED,
-                    DeliveryStatus.SENDING,
-                    DeliveryStatus.TEMPORARY_FAILURE,
-                ]
-            ),
-        ),
-    }
     tz = timezone.get_current_timezone()
     rows = list(
         Delivery.objects.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day", "channel", "provider")
-        .annotate(**tally)
+        .annotate(**DELIVERY_TALLY)
     )
     rows += [
         {**row, "channel": "sms (OTP)"}
         for row in SmsMessage.objects.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day", "provider")
-        .annotate(**tally)
+        .annotate(**DELIVERY_TALLY)
     ]
     return sorted(rows, key=lambda r: (-r["day"].toordinal(), r["channel"], r["provider"]))
 

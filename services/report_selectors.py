@@ -208,13 +208,11 @@ def reports_for_official(
 
 
 def report_queue_counts(*, official: User) -> dict[str, int]:
-    """The official's report queues in one query: waiting to be acknowledged, overdue, and
-    escalated (a disputed fix) still open."""
+    """The official's report queues in one query: waiting to be acknowledged, and overdue."""
     reports = FieldReport.objects.in_units(official_ward_codes(user=official))
     return reports.aggregate(
         new=Count("id", filter=Q(status=ReportStatus.SUBMITTED)),
         overdue=Count("id", filter=report_overdue_q(timezone.localdate())),
-        escalated=Count("id", filter=Q(escalated=True, status__in=REPORT_OPEN)),
     )
 
 
